@@ -1,0 +1,269 @@
+//! The endpoint contract, independent of any web framework: [`Endpoint::respond`] turns
+//! a request's method, sub-path, query and headers into a complete response.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Response, StatusCode};
+
+use crate::negotiate::{NotAcceptable, negotiate};
+use crate::registry::Registry;
+use crate::render::{CONTENT_SECURITY_POLICY, Format, Renderer, Renderers};
+use crate::report::{HealthStatus, Report};
+use crate::selection::Selection;
+
+/// The health endpoint: a registry plus how to answer over HTTP.
+///
+/// Framework integrations (see [`Endpoint::into_router`] with the `axum` feature) call
+/// [`respond`](Endpoint::respond); a custom integration can too.
+#[derive(Clone)]
+#[must_use]
+pub struct Endpoint {
+    registry: Registry,
+    failure_status: StatusCode,
+    degraded_status: StatusCode,
+    max_age: Option<Duration>,
+    renderers: Renderers,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("registry", &self.registry)
+            .field("failure_status", &self.failure_status)
+            .field("degraded_status", &self.degraded_status)
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The request as the endpoint sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointRequest<'a> {
+    /// The HTTP method.
+    pub method: &'a Method,
+    /// The path below the endpoint's mount point: `""` or `"/"` for every check,
+    /// `"/ready/"` for a group.
+    pub sub_path: &'a str,
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The request headers.
+    pub headers: &'a HeaderMap,
+}
+
+impl Endpoint {
+    /// An endpoint for the registry: failures answer 500, degraded answers 200, nothing
+    /// is cached.
+    pub fn new(registry: Registry) -> Self {
+        Self {
+            registry,
+            failure_status: StatusCode::INTERNAL_SERVER_ERROR,
+            degraded_status: StatusCode::OK,
+            max_age: None,
+            renderers: Renderers::default(),
+        }
+    }
+
+    /// The status code when a critical check fails (500 unless set; 503 is common).
+    pub fn failure_status(mut self, status: StatusCode) -> Self {
+        self.failure_status = status;
+        self
+    }
+
+    /// The status code when the report is degraded: a warning or a failed non-critical
+    /// check (200 unless set).
+    pub fn degraded_status(mut self, status: StatusCode) -> Self {
+        self.degraded_status = status;
+        self
+    }
+
+    /// Lets clients and proxies cache responses for this long
+    /// (`Cache-Control: max-age=…` instead of `no-store`).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Replaces the built-in renderer of one format.
+    pub fn renderer(mut self, format: Format, renderer: impl Renderer) -> Self {
+        self.renderers.set(format, Arc::new(renderer));
+        self
+    }
+
+    /// The registry behind the endpoint.
+    #[must_use]
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The status code for a report's status (OpenMetrics aside, which is always 200).
+    #[must_use]
+    pub fn status_code(&self, status: HealthStatus) -> StatusCode {
+        match status {
+            HealthStatus::Healthy => StatusCode::OK,
+            HealthStatus::Degraded => self.degraded_status,
+            HealthStatus::Unhealthy => self.failure_status,
+        }
+    }
+
+    /// Answers one request, running the selected checks.
+    ///
+    /// Bad requests get a 4xx with a one-line plain-text reason: 405 for methods other
+    /// than GET and HEAD, 404 for an unknown group or check, 406 for an unknown format
+    /// or an `Accept` header that matches no format. A HEAD response has the headers of
+    /// the GET response and no body.
+    pub async fn respond(&self, request: EndpointRequest<'_>) -> Response<String> {
+        let head = request.method == Method::HEAD;
+        let mut response = self.respond_with_body(request).await;
+        if head {
+            let length = HeaderValue::from(response.body().len());
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, length);
+            response.body_mut().clear();
+        }
+        response
+    }
+
+    async fn respond_with_body(&self, request: EndpointRequest<'_>) -> Response<String> {
+        if request.method != Method::GET && request.method != Method::HEAD {
+            let mut response = self.plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed; use GET or HEAD",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            return response;
+        }
+        let query = Query::parse(request.query.unwrap_or(""));
+        let selection = match selection(request.sub_path, &query) {
+            Ok(selection) => selection,
+            Err(reason) => return self.plain(StatusCode::NOT_FOUND, &reason),
+        };
+        let accept = accept_header(request.headers);
+        let format = match negotiate(query.format.as_deref(), accept.as_deref()) {
+            Ok(format) => format,
+            Err(error) => return self.plain(StatusCode::NOT_ACCEPTABLE, &not_acceptable(&error)),
+        };
+        match self.registry.run(&selection).await {
+            Ok(report) => self.report_response(format, &report),
+            Err(error) => self.plain(StatusCode::NOT_FOUND, &error.to_string()),
+        }
+    }
+
+    fn report_response(&self, format: Format, report: &Report) -> Response<String> {
+        let status = match format {
+            // A scrape must succeed for Prometheus to see the failure in the gauges.
+            Format::OpenMetrics => StatusCode::OK,
+            _ => self.status_code(report.status()),
+        };
+        let body = self.renderers.render(format, report);
+        let mut response = self.response(status, format.content_type(), body);
+        if format == Format::Html {
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+        }
+        response
+    }
+
+    /// A one-line plain-text answer to a bad request.
+    fn plain(&self, status: StatusCode, reason: &str) -> Response<String> {
+        self.response(status, Format::Text.content_type(), format!("{reason}\n"))
+    }
+
+    fn response(
+        &self,
+        status: StatusCode,
+        content_type: &'static str,
+        body: String,
+    ) -> Response<String> {
+        let cache_control = match self.max_age {
+            Some(max_age) => HeaderValue::from_str(&format!("max-age={}", max_age.as_secs()))
+                .expect("a number is a valid header value"),
+            None => HeaderValue::from_static("no-store"),
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(header::CACHE_CONTROL, cache_control);
+        headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        response
+    }
+}
+
+/// The query parameters the endpoint reads; others (cache busters) are ignored.
+#[derive(Debug, Default)]
+struct Query {
+    format: Option<String>,
+    checks: Vec<String>,
+    excludes: Vec<String>,
+}
+
+impl Query {
+    fn parse(query: &str) -> Self {
+        let mut parsed = Self::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match &*key {
+                "format" => parsed.format = Some(value.into_owned()),
+                "check" => parsed.checks.push(value.into_owned()),
+                "exclude" => parsed.excludes.push(value.into_owned()),
+                _ => {}
+            }
+        }
+        parsed
+    }
+}
+
+/// The selection a sub-path and query ask for: `/` is every check, `/TAG/` a group.
+fn selection(sub_path: &str, query: &Query) -> Result<Selection, String> {
+    let trimmed = sub_path.trim_matches('/');
+    let mut selection = Selection::all();
+    if !trimmed.is_empty() {
+        if trimmed.contains('/') {
+            return Err(format!(
+                "no such path `{sub_path}`; groups are one path segment"
+            ));
+        }
+        selection = selection.group(trimmed);
+    }
+    for name in &query.checks {
+        selection = selection.only(name);
+    }
+    for name in &query.excludes {
+        selection = selection.exclude(name);
+    }
+    Ok(selection)
+}
+
+/// Every `Accept` header joined into one list; a header that is not text is skipped.
+fn accept_header(headers: &HeaderMap) -> Option<String> {
+    let values: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+fn not_acceptable(error: &NotAcceptable) -> String {
+    match error {
+        NotAcceptable::UnknownFormat(_) => {
+            let formats: Vec<_> = Format::ALL.iter().map(|f| f.param()).collect();
+            format!("{error}; supported formats: {}", formats.join(", "))
+        }
+        NotAcceptable::NoMatch => {
+            let types: Vec<_> = Format::ALL.iter().map(|f| f.media_type()).collect();
+            format!("{error}; supported media types: {}", types.join(", "))
+        }
+    }
+}
