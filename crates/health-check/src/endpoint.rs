@@ -16,7 +16,7 @@ use crate::selection::Selection;
 
 /// The health endpoint: a registry plus how to answer over HTTP.
 ///
-/// Framework integrations (see [`Endpoint::into_router`] with the `axum` feature) call
+/// Framework integrations (see [`Endpoint::router`] with the `axum` feature) call
 /// [`respond`](Endpoint::respond); a custom integration can too.
 #[derive(Clone)]
 #[must_use]

@@ -23,7 +23,7 @@
 //! #[tokio::main]
 //! async fn main() {
 //!     let registry = Registry::builder().check(Answer).build().expect("unique names");
-//!     let app = axum::Router::new().nest("/ht", Endpoint::new(registry).into_router());
+//!     let app = Endpoint::new(registry).router("/ht/");
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await.unwrap();
 //!     axum::serve(listener, app).await.unwrap();
 //! }
@@ -34,7 +34,7 @@
 //!
 //! | feature  | gives |
 //! |----------|-------|
-//! | `axum`   | [`Endpoint::into_router`] (default) |
+//! | `axum`   | [`Endpoint::router`] (default) |
 //! | `sqlite` | [`checks::Sqlite`]: `DatabaseBackend` on SQLite |
 //! | `disk`   | [`checks::DiskUsage`]: free space with thresholds |
 //! | `memory` | [`checks::MemoryUsage`]: memory in use with thresholds |
