@@ -34,7 +34,10 @@ impl Endpoint {
     where
         S: Clone + Send + Sync + 'static,
     {
-        assert!(path.starts_with('/'), "the endpoint path must start with `/`: {path:?}");
+        assert!(
+            path.starts_with('/'),
+            "the endpoint path must start with `/`: {path:?}"
+        );
         let prefix: Arc<str> = path.trim_end_matches('/').into();
         let endpoint = Arc::new(self);
         let handler = {

@@ -158,8 +158,8 @@ mod tests {
         }
     }
 
-    struct Sync;
-    impl BlockingHealthCheck for Sync {
+    struct SyncCheck;
+    impl BlockingHealthCheck for SyncCheck {
         fn check_blocking(&self) -> CheckResult {
             std::thread::sleep(std::time::Duration::from_millis(1));
             Err(CheckError::warning("slow"))
@@ -177,12 +177,12 @@ mod tests {
     fn default_identifier_is_the_short_type_name() {
         assert_eq!(HealthCheck::identifier(&Plain), "Plain");
         assert_eq!(HealthCheck::identifier(&Generic(1_u8)), "Generic");
-        assert_eq!(HealthCheck::identifier(&Blocking::new(Sync)), "Sync");
+        assert_eq!(HealthCheck::identifier(&Blocking::new(SyncCheck)), "SyncCheck");
     }
 
     #[tokio::test]
     async fn blocking_checks_run_on_the_blocking_pool() {
-        let error = HealthCheck::check(&Blocking::new(Sync)).await.unwrap_err();
+        let error = HealthCheck::check(&Blocking::new(SyncCheck)).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Warning);
     }
 

@@ -20,8 +20,16 @@ fn router(endpoint: Endpoint) -> Router {
 fn healthy() -> Router {
     router(Endpoint::new(
         Registry::builder()
-            .check_with(Working, CheckOptions::new().name("CacheBackend").tag("ready"))
-            .check_with(Working, CheckOptions::new().name("DatabaseBackend").tags(["ready", "db"]))
+            .check_with(
+                Working,
+                CheckOptions::new().name("CacheBackend").tag("ready"),
+            )
+            .check_with(
+                Working,
+                CheckOptions::new()
+                    .name("DatabaseBackend")
+                    .tags(["ready", "db"]),
+            )
             .check_with(Working, CheckOptions::new().name("Disk[data]"))
             .build()
             .unwrap(),
@@ -33,7 +41,9 @@ fn with_failure(critical: bool) -> Registry {
         .check_with(Working, CheckOptions::new().name("CacheBackend"))
         .check_with(
             Failing(unavailable),
-            CheckOptions::new().name("DatabaseBackend").critical(critical),
+            CheckOptions::new()
+                .name("DatabaseBackend")
+                .critical(critical),
         )
         .build()
         .unwrap()
@@ -62,7 +72,12 @@ mod status_codes {
 
     #[tokio::test]
     async fn a_failing_critical_check_is_500_by_default() {
-        let answer = get(&router(Endpoint::new(with_failure(true))), "/ht/?format=json", &[]).await;
+        let answer = get(
+            &router(Endpoint::new(with_failure(true))),
+            "/ht/?format=json",
+            &[],
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(
             answer.body,
@@ -72,21 +87,32 @@ mod status_codes {
 
     #[tokio::test]
     async fn the_failure_status_is_configurable() {
-        let endpoint = Endpoint::new(with_failure(true)).failure_status(StatusCode::SERVICE_UNAVAILABLE);
+        let endpoint =
+            Endpoint::new(with_failure(true)).failure_status(StatusCode::SERVICE_UNAVAILABLE);
         let answer = get(&router(endpoint), "/ht/", &[]).await;
         assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[tokio::test]
     async fn a_failing_non_critical_check_is_degraded_and_200() {
-        let answer = get(&router(Endpoint::new(with_failure(false))), "/ht/?format=json", &[]).await;
+        let answer = get(
+            &router(Endpoint::new(with_failure(false))),
+            "/ht/?format=json",
+            &[],
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::OK);
         assert!(answer.body.contains("unavailable: connection refused"));
     }
 
     #[tokio::test]
     async fn a_warning_is_degraded_and_200() {
-        let answer = get(&router(Endpoint::new(with_warning(false))), "/ht/?format=json", &[]).await;
+        let answer = get(
+            &router(Endpoint::new(with_warning(false))),
+            "/ht/?format=json",
+            &[],
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.body, r#"{"DiskUsage":"warning: disk 91% full"}"#);
     }
@@ -106,7 +132,12 @@ mod status_codes {
 
     #[tokio::test]
     async fn openmetrics_is_always_200() {
-        let answer = get(&router(Endpoint::new(with_failure(true))), "/ht/?format=openmetrics", &[]).await;
+        let answer = get(
+            &router(Endpoint::new(with_failure(true))),
+            "/ht/?format=openmetrics",
+            &[],
+        )
+        .await;
         assert_eq!(answer.status, StatusCode::OK);
         assert!(answer.body.ends_with("# EOF\n"), "{}", answer.body);
     }
@@ -134,7 +165,11 @@ mod headers {
             let uri = format!("/ht/?format={}", format.param().replace('+', "%2B"));
             let answer = get(&healthy(), &uri, &[]).await;
             assert_eq!(answer.status, StatusCode::OK, "{uri}");
-            assert_eq!(answer.header("content-type"), format.content_type(), "{uri}");
+            assert_eq!(
+                answer.header("content-type"),
+                format.content_type(),
+                "{uri}"
+            );
             assert!(answer.header("content-type").contains("charset=utf-8"));
             assert_eq!(answer.header("cache-control"), "no-store");
             assert_eq!(answer.header("vary"), "Accept");
@@ -193,7 +228,10 @@ mod negotiation {
     #[tokio::test]
     async fn the_accept_header_picks_the_format() {
         assert_eq!(media_type("application/json").await, "application/json");
-        assert_eq!(media_type("application/health+json").await, "application/health+json");
+        assert_eq!(
+            media_type("application/health+json").await,
+            "application/health+json"
+        );
         assert_eq!(media_type("text/plain").await, "text/plain");
         assert_eq!(
             media_type("application/openmetrics-text; version=1.0.0").await,
@@ -207,9 +245,18 @@ mod negotiation {
 
     #[tokio::test]
     async fn q_values_win_and_ties_keep_header_order() {
-        assert_eq!(media_type("text/html;q=0.5, application/json").await, "application/json");
-        assert_eq!(media_type("text/plain, application/json").await, "text/plain");
-        assert_eq!(media_type("application/json, text/plain").await, "application/json");
+        assert_eq!(
+            media_type("text/html;q=0.5, application/json").await,
+            "application/json"
+        );
+        assert_eq!(
+            media_type("text/plain, application/json").await,
+            "text/plain"
+        );
+        assert_eq!(
+            media_type("application/json, text/plain").await,
+            "application/json"
+        );
         assert_eq!(media_type("text/html;q=0, */*").await, "application/json");
     }
 
@@ -244,12 +291,26 @@ mod negotiation {
         let answer = get(&healthy(), "/ht/", &[("accept", "image/png")]).await;
         assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
         assert_eq!(answer.body.lines().count(), 1);
-        assert!(answer.body.contains("application/health+json"), "{}", answer.body);
+        assert!(
+            answer.body.contains("application/health+json"),
+            "{}",
+            answer.body
+        );
     }
 
     #[tokio::test]
     async fn malformed_accept_headers_are_never_a_500() {
-        for accept in ["", ",,,", ";q=1", "text/html;q=abc", "/", "text/", "*/*;q=", "garbage", "a/b/c;;;q=2"] {
+        for accept in [
+            "",
+            ",,,",
+            ";q=1",
+            "text/html;q=abc",
+            "/",
+            "text/",
+            "*/*;q=",
+            "garbage",
+            "a/b/c;;;q=2",
+        ] {
             let answer = get(&healthy(), "/ht/", &[("accept", accept)]).await;
             assert!(
                 answer.status == StatusCode::OK || answer.status == StatusCode::NOT_ACCEPTABLE,
@@ -258,9 +319,10 @@ mod negotiation {
             );
         }
         let mut request = Request::get("/ht/").body(Body::empty()).unwrap();
-        request
-            .headers_mut()
-            .insert("accept", http::HeaderValue::from_bytes(b"text/\xffhtml").unwrap());
+        request.headers_mut().insert(
+            "accept",
+            http::HeaderValue::from_bytes(b"text/\xffhtml").unwrap(),
+        );
         let answer = send(&healthy(), request).await;
         assert!(answer.status.is_success() || answer.status == StatusCode::NOT_ACCEPTABLE);
     }
@@ -273,11 +335,16 @@ mod methods {
     async fn head_has_the_get_headers_and_no_body() {
         let router = router(Endpoint::new(with_failure(true)));
         let get_answer = get(&router, "/ht/?format=json", &[]).await;
-        let head = Request::head("/ht/?format=json").body(Body::empty()).unwrap();
+        let head = Request::head("/ht/?format=json")
+            .body(Body::empty())
+            .unwrap();
         let head_answer = send(&router, head).await;
         assert_eq!(head_answer.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(head_answer.body, "");
-        assert_eq!(head_answer.header("content-type"), get_answer.header("content-type"));
+        assert_eq!(
+            head_answer.header("content-type"),
+            get_answer.header("content-type")
+        );
         assert_eq!(
             head_answer.header("content-length"),
             get_answer.body.len().to_string()
@@ -286,7 +353,13 @@ mod methods {
 
     #[tokio::test]
     async fn other_methods_are_405_with_allow() {
-        for method in [Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS, Method::PATCH] {
+        for method in [
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+            Method::PATCH,
+        ] {
             let request = Request::builder()
                 .method(method.clone())
                 .uri("/ht/")
@@ -322,7 +395,10 @@ mod selection {
         for uri in ["/ht/ready/", "/ht/ready"] {
             let (status, body) = json(uri).await;
             assert_eq!(status, StatusCode::OK);
-            assert_eq!(body, r#"{"CacheBackend":"working","DatabaseBackend":"working"}"#, "{uri}");
+            assert_eq!(
+                body, r#"{"CacheBackend":"working","DatabaseBackend":"working"}"#,
+                "{uri}"
+            );
         }
         assert_eq!(json("/ht/db/").await.1, r#"{"DatabaseBackend":"working"}"#);
     }
@@ -338,12 +414,18 @@ mod selection {
         assert_eq!(answer.status, StatusCode::NOT_FOUND);
         assert_eq!(answer.body, "no check group named `nope`\n");
         assert!(answer.header("content-type").starts_with("text/plain"));
-        assert_eq!(get(&healthy(), "/ht/ready/extra/", &[]).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            get(&healthy(), "/ht/ready/extra/", &[]).await.status,
+            StatusCode::NOT_FOUND
+        );
     }
 
     #[tokio::test]
     async fn check_filters_are_repeatable() {
-        assert_eq!(json("/ht/?check=Disk%5Bdata%5D").await.1, r#"{"Disk[data]":"working"}"#);
+        assert_eq!(
+            json("/ht/?check=Disk%5Bdata%5D").await.1,
+            r#"{"Disk[data]":"working"}"#
+        );
         assert_eq!(
             json("/ht/?check=Disk[data]&check=CacheBackend").await.1,
             r#"{"CacheBackend":"working","Disk[data]":"working"}"#
@@ -353,7 +435,9 @@ mod selection {
             r#"{"DatabaseBackend":"working"}"#
         );
         assert_eq!(
-            json("/ht/?exclude=CacheBackend&exclude=Disk%5Bdata%5D").await.1,
+            json("/ht/?exclude=CacheBackend&exclude=Disk%5Bdata%5D")
+                .await
+                .1,
             r#"{"DatabaseBackend":"working"}"#
         );
     }
@@ -363,7 +447,10 @@ mod selection {
         for (uri, reason) in [
             ("/ht/?check=Nope", "no check named `Nope`\n"),
             ("/ht/?exclude=Nope", "no check named `Nope`\n"),
-            ("/ht/db/?check=CacheBackend", "check `CacheBackend` is not in group `db`\n"),
+            (
+                "/ht/db/?check=CacheBackend",
+                "check `CacheBackend` is not in group `db`\n",
+            ),
         ] {
             let answer = get(&healthy(), uri, &[]).await;
             assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
@@ -373,7 +460,10 @@ mod selection {
 
     #[tokio::test]
     async fn unknown_query_parameters_are_ignored() {
-        assert_eq!(json("/ht/?_=1700000000&check=CacheBackend").await.0, StatusCode::OK);
+        assert_eq!(
+            json("/ht/?_=1700000000&check=CacheBackend").await.0,
+            StatusCode::OK
+        );
     }
 }
 
@@ -382,19 +472,24 @@ mod customising {
 
     #[tokio::test]
     async fn a_custom_renderer_replaces_one_format() {
-        let endpoint = Endpoint::new(with_failure(true)).renderer(Format::Json, |report: &Report| {
-            if report.status() == HealthStatus::Unhealthy {
-                "SWEATY".to_owned()
-            } else {
-                "COOL".to_owned()
-            }
-        });
+        let endpoint =
+            Endpoint::new(with_failure(true)).renderer(Format::Json, |report: &Report| {
+                if report.status() == HealthStatus::Unhealthy {
+                    "SWEATY".to_owned()
+                } else {
+                    "COOL".to_owned()
+                }
+            });
         let router = router(endpoint);
         let answer = get(&router, "/ht/?format=json", &[]).await;
         assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(answer.body, "SWEATY");
         assert_eq!(answer.header("content-type"), Format::Json.content_type());
         let text = get(&router, "/ht/?format=text", &[]).await;
-        assert!(text.body.contains("DatabaseBackend: unavailable"), "{}", text.body);
+        assert!(
+            text.body.contains("DatabaseBackend: unavailable"),
+            "{}",
+            text.body
+        );
     }
 }

@@ -1,1 +1,87 @@
-//! The bundled checks.
+//! The bundled checks: each one a real, cheap round trip against one backend.
+//!
+//! | check | name on the endpoint | `componentType` | feature | what it does |
+//! |---|---|---|---|---|
+//! | [`Filesystem`] | `StorageBackend` | `datastore` | always | writes a uniquely named file with random bytes, reads it back, compares, deletes it, confirms it is gone |
+//! | [`MemoryCache`] | `CacheBackend` | `datastore` | always | sets a unique key with a short TTL in a [`MemoryStore`], reads it back, compares, deletes it |
+//! | [`TcpConnect`] | `TcpConnect` | `system` | always | resolves `host:port` and opens a TCP connection |
+//! | `Sqlite` | `DatabaseBackend` | `datastore` | `sqlite` | on the application's pool or its own: reads the schema version from the file, runs `SELECT 1` and checks the row |
+//! | `DiskUsage` | `DiskUsage` | `system` | `disk` | how full the file system holding a path is, against warning and failure thresholds |
+//! | `MemoryUsage` | `MemoryUsage` | `system` | `memory` | how much system memory is in use, against warning and failure thresholds |
+//!
+//! A check touches nothing but its own uniquely named probe data and removes it even
+//! when the runner's timeout stops the check half-way. To register a second instance of
+//! a kind, name it with an alias:
+//!
+//! ```
+//! use health_check::checks::Filesystem;
+//! use health_check::{CheckOptions, Registry};
+//!
+//! let registry = Registry::builder()
+//!     .check(Filesystem::new("/var/lib/app/uploads"))
+//!     .check_with(
+//!         Filesystem::new("/var/lib/app/exports"),
+//!         CheckOptions::new().name("StorageBackend[exports]"),
+//!     )
+//!     .build()
+//!     .expect("unique names");
+//! # drop(registry);
+//! ```
+
+mod filesystem;
+mod memory_cache;
+mod tcp;
+
+#[cfg(feature = "disk")]
+mod disk;
+#[cfg(feature = "memory")]
+mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(any(feature = "disk", feature = "memory"))]
+mod threshold;
+
+pub use filesystem::Filesystem;
+pub use memory_cache::{MemoryCache, MemoryStore};
+pub use tcp::TcpConnect;
+
+#[cfg(feature = "disk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "disk")))]
+pub use disk::DiskUsage;
+#[cfg(feature = "memory")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
+pub use memory::MemoryUsage;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::Sqlite;
+
+/// An I/O error as a lower-case phrase without the OS error number, for messages:
+/// `Permission denied (os error 13)` → `permission denied`.
+fn describe_io(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let text = text
+        .find(" (os error")
+        .map_or(text.as_str(), |end| &text[..end]);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    #[test]
+    fn io_errors_are_described_in_lower_case_without_the_os_number() {
+        #[cfg(unix)]
+        {
+            let denied = io::Error::from_raw_os_error(13);
+            assert_eq!(describe_io(&denied), "permission denied");
+        }
+        let other = io::Error::other("Weird failure");
+        assert_eq!(describe_io(&other), "weird failure");
+    }
+}

@@ -1,7 +1,175 @@
-//! TODO(helper): this renderer.
+//! IETF `application/health+json` (draft-inadarei-api-health-check): the detailed
+//! machine format, with each check's status, duration and time.
+//!
+//! ```json
+//! {
+//!   "status": "fail",
+//!   "description": "health of the service's dependencies",
+//!   "checks": {
+//!     "DatabaseBackend:responseTime": [{
+//!       "status": "fail",
+//!       "componentType": "datastore",
+//!       "observedValue": 12.5,
+//!       "observedUnit": "ms",
+//!       "time": "2025-01-01T12:00:00.000Z",
+//!       "output": "unavailable: connection refused"
+//!     }]
+//!   }
+//! }
+//! ```
+//!
+//! `output` is the seed's text (`<kind>: <message>`), so the failure kind survives; it
+//! is left out for a working check, as the draft asks.
 
-use crate::report::Report;
+use serde::{Serialize, Serializer};
 
-pub(crate) fn render(_report: &Report) -> String {
-    String::new()
+use crate::report::{CheckReport, HealthStatus, Report};
+
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'static str,
+    description: &'static str,
+    checks: Checks<'a>,
+}
+
+/// The `checks` object, keyed `<name>:responseTime` in registration order.
+struct Checks<'a>(&'a [CheckReport]);
+
+impl Serialize for Checks<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|check| {
+            // The draft makes every entry an array, for components with several nodes.
+            let key = format!("{}:responseTime", check.name);
+            (key, [Component::new(check)])
+        }))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Component {
+    status: &'static str,
+    component_type: &'static str,
+    observed_value: f64,
+    observed_unit: &'static str,
+    time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+}
+
+impl Component {
+    fn new(check: &CheckReport) -> Self {
+        Self {
+            status: status(check.status),
+            component_type: check.component_type,
+            // Microsecond precision, so the number stays short.
+            observed_value: check.duration.as_micros() as f64 / 1000.0,
+            observed_unit: "ms",
+            time: humantime::format_rfc3339_millis(check.finished_at).to_string(),
+            output: (!check.outcome.is_working()).then(|| check.outcome.text()),
+        }
+    }
+}
+
+/// The draft's status values.
+fn status(status: HealthStatus) -> &'static str {
+    match status {
+        HealthStatus::Healthy => "pass",
+        HealthStatus::Degraded => "warn",
+        HealthStatus::Unhealthy => "fail",
+    }
+}
+
+pub(crate) fn render(report: &Report) -> String {
+    let health = Health {
+        status: status(report.status()),
+        description: "health of the service's dependencies",
+        checks: Checks(&report.checks),
+    };
+    serde_json::to_string(&health).expect("the health+json wire types always serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::report::{Outcome, check_status};
+    use serde_json::{Value, json};
+    use std::time::{Duration, SystemTime};
+
+    fn check(name: &str, critical: bool, outcome: Outcome) -> CheckReport {
+        CheckReport {
+            status: check_status(&outcome, critical, false),
+            name: name.into(),
+            component_type: "datastore",
+            critical,
+            tags: vec![],
+            outcome,
+            duration: Duration::from_micros(12_345),
+            finished_at: SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
+            history: vec![],
+        }
+    }
+
+    fn failed(kind: ErrorKind, message: &str) -> Outcome {
+        Outcome::Failed {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn render_value(checks: Vec<CheckReport>) -> Value {
+        let report = Report::new(checks, SystemTime::UNIX_EPOCH, Duration::ZERO);
+        serde_json::from_str(&render(&report)).unwrap()
+    }
+
+    #[test]
+    fn describes_each_check() {
+        let value = render_value(vec![
+            check("Cache", true, Outcome::Working),
+            check("Db", true, failed(ErrorKind::Unavailable, "refused")),
+        ]);
+        assert_eq!(value["status"], "fail");
+        assert_eq!(
+            value["checks"]["Cache:responseTime"],
+            json!([{
+                "status": "pass",
+                "componentType": "datastore",
+                "observedValue": 12.345,
+                "observedUnit": "ms",
+                "time": "2023-11-14T22:13:20.250Z",
+            }])
+        );
+        let db = &value["checks"]["Db:responseTime"][0];
+        assert_eq!(db["status"], "fail");
+        assert_eq!(db["output"], "unavailable: refused");
+    }
+
+    #[test]
+    fn warnings_and_non_critical_failures_warn() {
+        let value = render_value(vec![
+            check("Disk", true, failed(ErrorKind::Warning, "90% full")),
+            check("Replica", false, failed(ErrorKind::Unavailable, "down")),
+        ]);
+        assert_eq!(value["status"], "warn");
+        assert_eq!(value["checks"]["Disk:responseTime"][0]["status"], "warn");
+        assert_eq!(value["checks"]["Replica:responseTime"][0]["status"], "warn");
+        assert_eq!(render_value(vec![])["status"], "pass");
+    }
+
+    #[test]
+    fn keeps_registration_order() {
+        let report = Report::new(
+            vec![
+                check("b", true, Outcome::Working),
+                check("a", true, Outcome::Working),
+            ],
+            SystemTime::UNIX_EPOCH,
+            Duration::ZERO,
+        );
+        let body = render(&report);
+        let position = |key: &str| body.find(key).expect("every check is listed");
+        assert!(position("\"b:responseTime\"") < position("\"a:responseTime\""));
+        assert!(body.starts_with(r#"{"status":"pass","description":"#));
+    }
 }

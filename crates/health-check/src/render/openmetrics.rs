@@ -1,7 +1,200 @@
-//! TODO(helper): this renderer.
+//! OpenMetrics text exposition (`application/openmetrics-text`), for Prometheus.
+//!
+//! Every metric is a gauge, one sample per check labelled `check="<name>"`:
+//!
+//! | metric | value |
+//! |--------|-------|
+//! | `health_check_up{check}` | 1 when the check works or only warns, 0 when it fails |
+//! | `health_check_warning{check}` | 1 when the check warns, else 0 |
+//! | `health_check_duration_seconds{check}` | how long the check took, in seconds |
+//! | `health_check_healthy` | 1 unless a critical check fails (the endpoint's 200) |
+//! | `health_check_degraded` | 1 when a check warns or a non-critical check fails |
+//!
+//! A warning is not "down", so alerting on `health_check_up == 0` pages only for real
+//! failures, while `health_check_warning` can feed a quieter alert. The endpoint answers
+//! this format with 200 whatever the report says, so the scrape itself succeeds.
 
-use crate::report::Report;
+use crate::error::ErrorKind;
+use crate::report::{CheckReport, HealthStatus, Report};
 
-pub(crate) fn render(_report: &Report) -> String {
-    String::new()
+const UP: Family = Family {
+    name: "health_check_up",
+    unit: None,
+    help: "Whether the check works (a warning counts as up).",
+};
+const WARNING: Family = Family {
+    name: "health_check_warning",
+    unit: None,
+    help: "Whether the check reports a warning.",
+};
+const DURATION: Family = Family {
+    name: "health_check_duration_seconds",
+    unit: Some("seconds"),
+    help: "How long the check took.",
+};
+const HEALTHY: Family = Family {
+    name: "health_check_healthy",
+    unit: None,
+    help: "Whether no critical check fails.",
+};
+const DEGRADED: Family = Family {
+    name: "health_check_degraded",
+    unit: None,
+    help: "Whether a check warns or a non-critical check fails.",
+};
+
+pub(crate) fn render(report: &Report) -> String {
+    let per_check = |value: fn(&CheckReport) -> String| {
+        report.checks.iter().map(move |check| {
+            let labels = format!("{{check=\"{}\"}}", escape_label_value(&check.name));
+            (labels, value(check))
+        })
+    };
+    let status = report.status();
+    let mut out = String::new();
+    UP.write(&mut out, per_check(|check| flag(!fails(check))));
+    WARNING.write(&mut out, per_check(|check| flag(warns(check))));
+    DURATION.write(
+        &mut out,
+        per_check(|check| check.duration.as_secs_f64().to_string()),
+    );
+    let overall = |value: bool| [(String::new(), flag(value))];
+    HEALTHY.write(&mut out, overall(status != HealthStatus::Unhealthy));
+    DEGRADED.write(&mut out, overall(status == HealthStatus::Degraded));
+    out.push_str("# EOF\n");
+    out
+}
+
+/// A gauge metric family. The spec wants a unit repeated as the suffix of the name.
+struct Family {
+    name: &'static str,
+    unit: Option<&'static str>,
+    help: &'static str,
+}
+
+impl Family {
+    /// Writes the metadata, then one sample per `(labels, value)`.
+    fn write(&self, out: &mut String, samples: impl IntoIterator<Item = (String, String)>) {
+        let name = self.name;
+        *out += &format!("# TYPE {name} gauge\n");
+        if let Some(unit) = self.unit {
+            *out += &format!("# UNIT {name} {unit}\n");
+        }
+        *out += &format!("# HELP {name} {}\n", self.help);
+        for (labels, value) in samples {
+            *out += &format!("{name}{labels} {value}\n");
+        }
+    }
+}
+
+/// True when the check failed with anything but a warning.
+fn fails(check: &CheckReport) -> bool {
+    matches!(check.outcome.error_kind(), Some(kind) if kind != ErrorKind::Warning)
+}
+
+fn warns(check: &CheckReport) -> bool {
+    check.outcome.error_kind() == Some(ErrorKind::Warning)
+}
+
+fn flag(value: bool) -> String {
+    u8::from(value).to_string()
+}
+
+/// Escapes a label value as the exposition format requires: `\`, `"` and newline.
+fn escape_label_value(value: &str) -> String {
+    value
+        .replace('\\', r"\\")
+        .replace('"', r#"\""#)
+        .replace('\n', r"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Outcome, check_status};
+    use std::time::{Duration, SystemTime};
+
+    fn check(name: &str, critical: bool, kind: Option<ErrorKind>) -> CheckReport {
+        let outcome = match kind {
+            None => Outcome::Working,
+            Some(kind) => Outcome::Failed {
+                kind,
+                message: "m".into(),
+            },
+        };
+        CheckReport {
+            status: check_status(&outcome, critical, false),
+            name: name.into(),
+            component_type: "component",
+            critical,
+            tags: vec![],
+            outcome,
+            duration: Duration::from_millis(12),
+            finished_at: SystemTime::UNIX_EPOCH,
+            history: vec![],
+        }
+    }
+
+    fn render_checks(checks: Vec<CheckReport>) -> String {
+        render(&Report::new(checks, SystemTime::UNIX_EPOCH, Duration::ZERO))
+    }
+
+    #[test]
+    fn exposes_every_family_and_ends_with_eof() {
+        let text = render_checks(vec![
+            check("Cache", true, None),
+            check("Disk", true, Some(ErrorKind::Warning)),
+            check("Db", true, Some(ErrorKind::Unavailable)),
+        ]);
+        let expected = "\
+# TYPE health_check_up gauge
+# HELP health_check_up Whether the check works (a warning counts as up).
+health_check_up{check=\"Cache\"} 1
+health_check_up{check=\"Disk\"} 1
+health_check_up{check=\"Db\"} 0
+# TYPE health_check_warning gauge
+# HELP health_check_warning Whether the check reports a warning.
+health_check_warning{check=\"Cache\"} 0
+health_check_warning{check=\"Disk\"} 1
+health_check_warning{check=\"Db\"} 0
+# TYPE health_check_duration_seconds gauge
+# UNIT health_check_duration_seconds seconds
+# HELP health_check_duration_seconds How long the check took.
+health_check_duration_seconds{check=\"Cache\"} 0.012
+health_check_duration_seconds{check=\"Disk\"} 0.012
+health_check_duration_seconds{check=\"Db\"} 0.012
+# TYPE health_check_healthy gauge
+# HELP health_check_healthy Whether no critical check fails.
+health_check_healthy 0
+# TYPE health_check_degraded gauge
+# HELP health_check_degraded Whether a check warns or a non-critical check fails.
+health_check_degraded 0
+# EOF
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn overall_gauges_follow_the_report_status() {
+        let healthy = render_checks(vec![check("a", true, None)]);
+        assert!(healthy.contains("\nhealth_check_healthy 1\n"));
+        assert!(healthy.contains("\nhealth_check_degraded 0\n"));
+        let degraded = render_checks(vec![check("a", false, Some(ErrorKind::Unavailable))]);
+        assert!(degraded.contains("\nhealth_check_healthy 1\n"));
+        assert!(degraded.contains("\nhealth_check_degraded 1\n"));
+        assert!(degraded.contains("\nhealth_check_up{check=\"a\"} 0\n"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let text = render_checks(vec![check("a\"b\\c\nd", true, None)]);
+        assert!(text.contains("health_check_up{check=\"a\\\"b\\\\c\\nd\"} 1\n"));
+        // Every sample stays on its own line.
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("health_check_up{"))
+                .count(),
+            1
+        );
+    }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, missing_docs)]
 
+pub mod net;
+
 use axum::Router;
 use axum::body::Body;
 use health_check::{CheckError, CheckResult, HealthCheck};
