@@ -10,7 +10,9 @@ use http::{Method, Response, StatusCode};
 
 use crate::negotiate::{NotAcceptable, negotiate};
 use crate::registry::Registry;
-use crate::render::{CONTENT_SECURITY_POLICY, Format, Renderer, Renderers};
+use crate::render::{
+    CONTENT_SECURITY_POLICY, CUSTOM_HTML_CONTENT_SECURITY_POLICY, Format, Renderer, Renderers,
+};
 use crate::report::{HealthStatus, Report};
 use crate::selection::Selection;
 
@@ -163,9 +165,14 @@ impl Endpoint {
         let body = self.renderers.render(format, report);
         let mut response = self.response(status, format.content_type(), body);
         if format == Format::Html {
+            let policy = if self.renderers.is_custom(Format::Html) {
+                CUSTOM_HTML_CONTENT_SECURITY_POLICY
+            } else {
+                CONTENT_SECURITY_POLICY
+            };
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                HeaderValue::from_static(policy),
             );
         }
         response

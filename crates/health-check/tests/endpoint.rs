@@ -492,4 +492,18 @@ mod customising {
             text.body
         );
     }
+
+    #[tokio::test]
+    async fn a_custom_html_page_gets_a_policy_that_allows_its_own_styles() {
+        let registry = Registry::builder().check(Working).build().unwrap();
+        let endpoint = Endpoint::new(registry).renderer(Format::Html, |_: &Report| {
+            "<style>body{color:red}</style>COOL".to_owned()
+        });
+        let answer = get(&router(endpoint), "/ht/", &[]).await;
+        assert_eq!(answer.body, "<style>body{color:red}</style>COOL");
+        let csp = answer.header("content-security-policy");
+        assert!(csp.contains("style-src 'unsafe-inline'"), "{csp}");
+        assert!(!csp.contains("script"), "{csp}");
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+    }
 }

@@ -12,6 +12,10 @@ use crate::report::Report;
 
 pub(crate) use html::CONTENT_SECURITY_POLICY;
 
+/// The policy for a custom HTML renderer, whose stylesheet the built-in hash does not
+/// cover: inline styles allowed, still no scripts, frames, forms or remote resources.
+pub(crate) const CUSTOM_HTML_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// An output format of the endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -136,6 +140,10 @@ pub(crate) struct Renderers([Option<Arc<dyn Renderer>>; Format::ALL.len()]);
 impl Renderers {
     pub(crate) fn set(&mut self, format: Format, renderer: Arc<dyn Renderer>) {
         self.0[format.index()] = Some(renderer);
+    }
+
+    pub(crate) fn is_custom(&self, format: Format) -> bool {
+        self.0[format.index()].is_some()
     }
 
     pub(crate) fn render(&self, format: Format, report: &Report) -> String {
