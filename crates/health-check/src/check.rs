@@ -177,12 +177,17 @@ mod tests {
     fn default_identifier_is_the_short_type_name() {
         assert_eq!(HealthCheck::identifier(&Plain), "Plain");
         assert_eq!(HealthCheck::identifier(&Generic(1_u8)), "Generic");
-        assert_eq!(HealthCheck::identifier(&Blocking::new(SyncCheck)), "SyncCheck");
+        assert_eq!(
+            HealthCheck::identifier(&Blocking::new(SyncCheck)),
+            "SyncCheck"
+        );
     }
 
     #[tokio::test]
     async fn blocking_checks_run_on_the_blocking_pool() {
-        let error = HealthCheck::check(&Blocking::new(SyncCheck)).await.unwrap_err();
+        let error = HealthCheck::check(&Blocking::new(SyncCheck))
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Warning);
     }
 

@@ -1,0 +1,436 @@
+//! The config file: TOML in, a [`Config`] (an endpoint and where to serve it) out.
+//!
+//! Loading runs in steps, one module each:
+//!
+//! 1. the TOML is parsed into a tree that remembers where every key and value is;
+//! 2. [`interpolate`] replaces `${VAR}` in its string values;
+//! 3. the tree is deserialized into the plain serde data of [`raw`], which rejects
+//!    unknown keys and wrong types;
+//! 4. [`validate`] turns that data into a registry and an endpoint, in one step, with
+//!    the kinds of check of [`kind`].
+//!
+//! Every error is a [`ConfigError`] naming the file, the line and the key, which
+//! [`diagnostic`] finds from the spans of the tree.
+
+mod diagnostic;
+mod interpolate;
+mod kind;
+mod raw;
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use health_check::Endpoint;
+use serde::Deserialize as _;
+use toml::de::DeTable;
+
+pub(crate) use diagnostic::ConfigError;
+use diagnostic::Diagnostics;
+use interpolate::Env;
+
+/// The built-in config: checks that need no server, on a data directory it creates.
+pub(crate) const DEFAULT: &str = include_str!("default.toml");
+
+/// What the built-in config is called in error messages.
+const DEFAULT_NAME: &str = "<built-in config>";
+
+/// The commented reference config, printed by `health-check config`.
+pub(crate) const REFERENCE: &str = include_str!("../reference.toml");
+
+/// A validated config: the endpoint, built, and where to serve it.
+#[derive(Debug)]
+pub(crate) struct Config {
+    /// `server.bind`.
+    pub(crate) bind: SocketAddr,
+    /// `server.path`, normalized to end with `/`.
+    pub(crate) path: String,
+    /// The endpoint, with its registry of checks.
+    pub(crate) endpoint: Endpoint,
+    /// The check names, in order.
+    pub(crate) checks: Vec<String>,
+    /// Directories the checks expect to exist: storage directories and the parents of
+    /// database files.
+    pub(crate) expected_dirs: Vec<PathBuf>,
+}
+
+/// Loads the config file at `file`, or the built-in one, whose data directories are
+/// created.
+///
+/// # Errors
+///
+/// Fails when the file cannot be read, when it is not a valid config (a
+/// [`ConfigError`]) or when the built-in config's directories cannot be created.
+pub(crate) fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+    let env: Env<'_> = &|name| std::env::var(name);
+    let Some(file) = file else {
+        let config = parse(DEFAULT, DEFAULT_NAME, Path::new(""), env)?;
+        for dir in &config.expected_dirs {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        }
+        return Ok(config);
+    };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the config file {}", file.display()))?;
+    let base_dir = file.parent().unwrap_or(Path::new(""));
+    Ok(parse(&text, &file.display().to_string(), base_dir, env)?)
+}
+
+/// Parses and validates a config; `file` names it in errors, relative paths in it are
+/// relative to `base_dir`.
+///
+/// # Errors
+///
+/// Returns the first [`ConfigError`] in the file.
+fn parse(text: &str, file: &str, base_dir: &Path, env: Env<'_>) -> Result<Config, ConfigError> {
+    let mut tree = DeTable::parse(text).map_err(|error| Diagnostics::syntax(file, text, &error))?;
+    let (interpolated, failure) = match interpolate::document(tree.get_mut(), env) {
+        Ok(interpolated) => (interpolated, None),
+        // The failing variable is named, no value is shown: nothing to redact.
+        Err(failure) => (interpolate::Interpolated::default(), Some(failure)),
+    };
+    let diagnostics = Diagnostics::new(file, text, tree.get_ref().clone(), interpolated);
+    if let Some((span, error)) = failure {
+        let location = diagnostics.locate(&span);
+        return Err(diagnostics.error(span, format!("{location}: {error}")));
+    }
+    let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree))
+        .map_err(|error| diagnostics.deserialize(&error))?;
+    validate::validate(raw, &diagnostics, base_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::env::VarError;
+
+    use super::*;
+
+    /// An environment for tests: the process's own cannot be changed safely.
+    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| vars.get(name).cloned().ok_or(VarError::NotPresent)
+    }
+
+    /// Builds the config inside a runtime: the SQLite check starts its pool's tasks.
+    fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _runtime = runtime.enter();
+        parse(text, "health.toml", Path::new("/etc/hc"), &env_of(vars))
+    }
+
+    fn error(text: &str) -> String {
+        error_with(text, &[])
+    }
+
+    fn error_with(text: &str, vars: &[(&str, &str)]) -> String {
+        parse_with(text, vars).unwrap_err().to_string()
+    }
+
+    /// The keys serde accepts in a table, from its own unknown-key message.
+    fn accepted_keys(table_with_unknown_key: &str) -> Vec<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _runtime = runtime.enter();
+        let mut tree = DeTable::parse(table_with_unknown_key).unwrap();
+        interpolate::document(tree.get_mut(), &env_of(&[])).unwrap();
+        let error = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap_err();
+        match diagnostic::classify(error.message()) {
+            diagnostic::Classified::UnknownKey { expected, .. } => expected,
+            other => panic!("not an unknown key: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_reference_and_the_default_are_valid() {
+        let reference = parse_with(REFERENCE, &[]).unwrap();
+        assert_eq!(
+            reference.checks,
+            [
+                "DatabaseBackend",
+                "StorageBackend",
+                "CacheBackend",
+                "DiskUsage",
+                "MemoryUsage",
+                "TcpConnect[postgres]"
+            ]
+        );
+        let default = parse_with(DEFAULT, &[("HEALTH_CHECK_DATA_DIR", "/srv/hc")]).unwrap();
+        assert_eq!(default.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(default.path, "/ht/");
+        assert_eq!(
+            default.checks,
+            [
+                "DatabaseBackend",
+                "StorageBackend",
+                "CacheBackend",
+                "DiskUsage",
+                "MemoryUsage"
+            ]
+        );
+        assert_eq!(
+            default.expected_dirs,
+            [PathBuf::from("/srv/hc"), PathBuf::from("/srv/hc/storage")]
+        );
+    }
+
+    #[test]
+    fn every_accepted_key_is_in_the_reference() {
+        let documented = |key: &str| {
+            REFERENCE.lines().any(|line| {
+                let line = line.trim_start_matches(['#', ' ']);
+                line.starts_with(&format!("{key} =")) || line.starts_with(&format!("{key} "))
+            })
+        };
+        let tables = [
+            ("[server]", accepted_keys("[server]\nzzz = 1\n")),
+            (
+                "[[check]]",
+                accepted_keys("[[check]]\nkind = \"tcp\"\nzzz = 1\n"),
+            ),
+            ("the top level", accepted_keys("zzz = 1\n")),
+        ];
+        for (table, keys) in &tables {
+            assert!(keys.len() > 1, "{table}: {keys:?}");
+            for key in keys {
+                let header = format!("[{key}]");
+                let array_header = format!("[[{key}]]");
+                assert!(
+                    documented(key)
+                        || REFERENCE.contains(&header)
+                        || REFERENCE.contains(&array_header),
+                    "`{key}` of {table} is not in reference.toml"
+                );
+            }
+        }
+        for kind in kind::Kind::ALL {
+            assert!(
+                REFERENCE.contains(&format!("kind = \"{}\"", kind.name())),
+                "kind `{}` is not in reference.toml",
+                kind.name()
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_specific_key_belongs_to_a_kind() {
+        const COMMON: [&str; 6] = ["kind", "name", "alias", "timeout", "critical", "tags"];
+        let accepted = accepted_keys("[[check]]\nkind = \"tcp\"\nzzz = 1\n");
+        let specific: Vec<&String> = accepted
+            .iter()
+            .filter(|key| !COMMON.contains(&key.as_str()))
+            .collect();
+        for key in specific {
+            assert!(
+                kind::Kind::ALL
+                    .iter()
+                    .any(|kind| kind.keys().contains(&key.as_str())),
+                "no kind takes `{key}`"
+            );
+        }
+    }
+
+    #[test]
+    fn values_are_validated_and_resolved() {
+        let config = parse_with(
+            "[server]\nbind = \"[::1]:9000\"\npath = \"/health\"\nfailure-status = 503\nmax-age = \"10s\"\nhistory = 5\n\
+             [[check]]\nkind = \"filesystem\"\npath = \"uploads\"\nalias = \"uploads\"\n\
+             [[check]]\nkind = \"filesystem\"\npath = \"/abs\"\nname = \"Abs\"\ntimeout = \"500ms\"\ncritical = false\ntags = [\"ready\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.bind.to_string(), "[::1]:9000");
+        assert_eq!(config.path, "/health/");
+        assert_eq!(config.checks, ["StorageBackend[uploads]", "Abs"]);
+        assert_eq!(
+            config.expected_dirs,
+            [PathBuf::from("/etc/hc/uploads"), PathBuf::from("/abs")]
+        );
+        let endpoint = format!("{:?}", config.endpoint);
+        assert!(endpoint.contains("503"), "{endpoint}");
+        assert_eq!(config.endpoint.registry().tags(), ["ready"]);
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        assert_eq!(
+            error("[server]\nbind = \"x\"\nbind = \"y\"\n"),
+            "health.toml:3: invalid TOML: duplicate key `bind`"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_name_the_table_and_the_expected_keys() {
+        assert_eq!(
+            error("[server]\nbind = \"127.0.0.1:1\"\nbnd = 1\n"),
+            "health.toml:3: unknown key `bnd` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history)"
+        );
+        let message = error(
+            "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\n\n[[check]]\nkind = \"tcp\"\nadress = \"h:1\"\n",
+        );
+        assert!(
+            message.starts_with("health.toml:7: unknown key `adress` in [[check]] (expected one of: kind, name, alias, "),
+            "{message}"
+        );
+        assert_eq!(
+            error("[servers]\n"),
+            "health.toml:1: unknown key `servers` at the top level (expected one of: server, check)"
+        );
+    }
+
+    #[test]
+    fn missing_and_misplaced_kind_keys_name_the_check() {
+        assert_eq!(
+            error("[[check]]\nkind = \"disk\"\npath = \"/\"\n\n[[check]]\nkind = \"tcp\"\n"),
+            "health.toml:5: check #2 (tcp): missing key `addr`"
+        );
+        assert_eq!(
+            error("[[check]]\nname = \"x\"\n"),
+            "health.toml:1: check #1: missing key `kind`"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\npath = \"/x\"\n"),
+            "health.toml:4: check #1 (tcp): key `path` does not apply to kind `tcp` (it takes: addr)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"memory-cache\"\nwarn-above = 3\n"),
+            "health.toml:3: check #1 (memory-cache): key `warn-above` does not apply to kind `memory-cache` (it takes none)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"postgres\"\n"),
+            "health.toml:2: check #1: unknown kind `postgres` (expected one of: sqlite, filesystem, memory-cache, disk, memory, tcp)"
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_values_name_the_key() {
+        assert_eq!(
+            error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = 3\n"),
+            "health.toml:4: check #1 (tcp): `timeout`: invalid type: integer `3`, expected a string"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = \"soon\"\n"),
+            "health.toml:4: check #1 (tcp): `timeout`: must be a duration like `2s` or `500ms`, not `soon`"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = \"0s\"\n"),
+            "health.toml:4: check #1 (tcp): `timeout`: must be more than zero"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"tcp\"\naddr = \"nohost\"\n"),
+            "health.toml:3: check #1 (tcp): `addr`: must be `host:port` (like `db.internal:5432`), not `nohost`"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"disk\"\npath = \"/\"\nwarn-above = 96\nfail-above = 95\n"),
+            "health.toml:5: check #1 (disk): `fail-above`: must not be below `warn-above` (96 > 95)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"memory\"\nfail-above = 101\n"),
+            "health.toml:3: check #1 (memory): `fail-above`: must be a percentage from 0 to 100, not 101"
+        );
+        assert_eq!(
+            error("[server]\nfailure-status = 302\n"),
+            "health.toml:2: [server]: `failure-status`: must be a 4xx or 5xx status code, not 302"
+        );
+        assert_eq!(
+            error("[server]\nfailure-status = 70000\n"),
+            "health.toml:2: [server]: `failure-status`: invalid value: integer `70000`, expected u16"
+        );
+        assert_eq!(
+            error("[server]\nbind = \"localhost\"\n"),
+            "health.toml:2: [server]: `bind`: must be an IP address and port (like `127.0.0.1:8000` or `[::]:8000`), not `localhost`"
+        );
+        assert_eq!(
+            error("[server]\npath = \"ht\"\n"),
+            "health.toml:2: [server]: `path`: must be a URL path like `/ht/` (segments of letters, digits, `-`, `_`, `.` and `~`), not `ht`"
+        );
+        assert_eq!(
+            error("[server]\nhistory = 0\n"),
+            "health.toml:2: [server]: `history`: must be from 1 to 1000, not 0"
+        );
+        assert_eq!(
+            error("server = 1\n"),
+            "health.toml:1: `server`: invalid type: integer `1`, expected a table"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntags = [\"ok\", \"a/b\"]\n"),
+            "health.toml:4: check #1 (tcp): check `TcpConnect` has the tag `a/b`; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+        );
+    }
+
+    #[test]
+    fn names_are_unique_and_either_named_or_aliased() {
+        assert_eq!(
+            error("[[check]]\nkind = \"memory-cache\"\n\n[[check]]\nkind = \"memory-cache\"\n"),
+            "health.toml:5: check #2 (memory-cache): check #1 has the same name `CacheBackend`; give one of them an `alias` or a `name`"
+        );
+        assert_eq!(
+            error(
+                "[[check]]\nkind = \"memory-cache\"\nname = \"C\"\n[[check]]\nkind = \"memory\"\nname = \"C\"\n"
+            ),
+            "health.toml:6: check #2 (memory): check #1 has the same name `C`; give one of them an `alias` or a `name`"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"memory-cache\"\nname = \"C\"\nalias = \"x\"\n"),
+            "health.toml:4: check #1 (memory-cache): `name` and `alias` cannot be used together (`alias` gives `Identifier[alias]`, `name` replaces the whole name)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"memory-cache\"\nname = \"\"\n"),
+            "health.toml:3: check #1 (memory-cache): `name`: must not be empty"
+        );
+    }
+
+    #[test]
+    fn interpolation_fills_strings_and_names_unset_variables() {
+        let config = parse_with(
+            "[[check]]\nkind = \"tcp\"\naddr = \"${HOST}:${PORT:-5432}\"\nalias = \"$${literal}\"\n",
+            &[("HOST", "db")],
+        )
+        .unwrap();
+        assert_eq!(config.checks, ["TcpConnect[${literal}]"]);
+        assert_eq!(
+            error("[[check]]\nkind = \"tcp\"\naddr = \"${DB_HOST}:5432\"\n"),
+            "health.toml:3: check #1 (tcp): `addr`: environment variable `DB_HOST` is not set (write `${DB_HOST:-default}` to give a default)"
+        );
+        assert_eq!(
+            error("[server]\npath = \"/${X\"\n"),
+            "health.toml:2: [server]: `path`: `${` has no closing `}` (write `$${` for a literal `${`)"
+        );
+    }
+
+    #[test]
+    fn interpolated_values_never_appear_in_errors() {
+        let secret = "hunter2/s3cr3t";
+        let vars = [("SECRET", secret)];
+        for text in [
+            "[[check]]\nkind = \"tcp\"\naddr = \"${SECRET}\"\n",
+            "[server]\nbind = \"${SECRET}\"\n",
+            "[server]\npath = \"${SECRET}\"\n",
+            "[server]\nfailure-status = \"${SECRET}\"\n",
+            "[[check]]\nkind = \"${SECRET}\"\n",
+            "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = \"${SECRET}\"\n",
+            "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ncritical = \"${SECRET}\"\n",
+            "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntags = [\"${SECRET}\"]\n",
+            "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nname = \"${SECRET}\"\n[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nname = \"${SECRET}\"\n",
+            "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nalias = \"${SECRET}\"\n[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nalias = \"${SECRET}\"\n",
+        ] {
+            let message = error_with(text, &vars);
+            assert!(!message.contains(secret), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+            assert!(message.contains("***"), "{message}");
+        }
+        assert_eq!(
+            error_with("[server]\nfailure-status = \"${SECRET}\"\n", &vars),
+            "health.toml:2: [server]: `failure-status`: invalid type: string \"***\", expected u16"
+        );
+    }
+}

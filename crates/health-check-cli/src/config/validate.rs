@@ -1,0 +1,453 @@
+//! The one validating step: [`RawConfig`] in, [`Config`] (a built endpoint and where to
+//! serve it) out, every error located in the file.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use health_check::{
+    BuildError, CheckOptions, DEFAULT_HISTORY_LEN, Endpoint, HealthCheck, Registry, RegistryBuilder,
+};
+use toml::Spanned;
+
+use super::Config;
+use super::diagnostic::{ConfigError, Diagnostics, REDACTED, Section};
+use super::kind::{Kind, KindKeys};
+use super::raw::{RawCheck, RawConfig, RawServer};
+
+/// `bind` unless the file sets it.
+pub(super) const DEFAULT_BIND: &str = "127.0.0.1:8000";
+/// `path` unless the file sets it.
+pub(super) const DEFAULT_PATH: &str = "/ht/";
+/// The largest `history`: the page draws every entry.
+const MAX_HISTORY: usize = 1000;
+
+/// Validates the raw config and builds its endpoint.
+///
+/// # Errors
+///
+/// Returns the first [`ConfigError`], in file order within `[server]` and then each
+/// check.
+pub(super) fn validate(
+    raw: RawConfig,
+    diagnostics: &Diagnostics<'_>,
+    base_dir: &Path,
+) -> Result<Config, ConfigError> {
+    let server = Server::validate(&raw.server, diagnostics)?;
+    let mut builder = Registry::builder()
+        .warnings_as_errors(server.warnings_as_errors)
+        .history_len(server.history);
+    let mut first_with_name: HashMap<String, usize> = HashMap::new();
+    let mut checks = Vec::with_capacity(raw.check.len());
+    let mut expected_dirs = Vec::new();
+    for (index, check) in raw.check.iter().enumerate() {
+        let number = index + 1;
+        let registered = register(builder, number, check, diagnostics, base_dir)?;
+        builder = registered.builder;
+        if let Some(&first) = first_with_name.get(&registered.name) {
+            let section = registered.section;
+            let span = naming_span(check);
+            let name = if diagnostics.is_interpolated(&span) {
+                REDACTED.to_owned()
+            } else {
+                format!("`{}`", registered.name)
+            };
+            return Err(diagnostics.error(
+                span,
+                format!(
+                    "{section}: check #{first} has the same name {name}; give one of them an `alias` or a `name`"
+                ),
+            ));
+        }
+        first_with_name.insert(registered.name.clone(), number);
+        checks.push(registered.name);
+        expected_dirs.extend(registered.expected_dir);
+    }
+    let registry = builder
+        .build()
+        .map_err(|error| build_error(&error, &raw, &checks, diagnostics))?;
+    let mut endpoint = Endpoint::new(registry)
+        .failure_status(server.failure_status)
+        .degraded_status(server.degraded_status);
+    if let Some(max_age) = server.max_age {
+        endpoint = endpoint.max_age(max_age);
+    }
+    Ok(Config {
+        bind: server.bind,
+        path: server.path,
+        endpoint,
+        checks,
+        expected_dirs,
+    })
+}
+
+/// `[server]`, validated.
+struct Server {
+    bind: SocketAddr,
+    path: String,
+    failure_status: StatusCode,
+    degraded_status: StatusCode,
+    warnings_as_errors: bool,
+    max_age: Option<Duration>,
+    history: usize,
+}
+
+impl Server {
+    fn validate(raw: &RawServer, diagnostics: &Diagnostics<'_>) -> Result<Self, ConfigError> {
+        let invalid = |key: &str, span, problem: String| {
+            diagnostics.error(span, format!("[server]: `{key}`: {problem}"))
+        };
+        let bind = match &raw.bind {
+            Some(bind) => bind.get_ref().parse().map_err(|_| {
+                invalid(
+                    "bind",
+                    bind.span(),
+                    format!(
+                        "must be an IP address and port (like `127.0.0.1:8000` or `[::]:8000`), not {}",
+                        diagnostics.shown(bind)
+                    ),
+                )
+            })?,
+            None => DEFAULT_BIND.parse().expect("the default address is valid"),
+        };
+        let path = match &raw.path {
+            Some(path) => normalize_path(path.get_ref()).ok_or_else(|| {
+                invalid(
+                    "path",
+                    path.span(),
+                    format!(
+                        "must be a URL path like `/ht/` (segments of letters, digits, `-`, `_`, `.` and `~`), not {}",
+                        diagnostics.shown(path)
+                    ),
+                )
+            })?,
+            None => DEFAULT_PATH.to_owned(),
+        };
+        let status = |key: &str, value: &Option<Spanned<u16>>, default, allowed: &[u16]| {
+            let Some(value) = value else {
+                return Ok(default);
+            };
+            let code = *value.get_ref();
+            match StatusCode::from_u16(code) {
+                Ok(status) if allowed.contains(&(code / 100)) => Ok(status),
+                _ => {
+                    let classes: Vec<String> = allowed.iter().map(|c| format!("{c}xx")).collect();
+                    Err(invalid(
+                        key,
+                        value.span(),
+                        format!("must be a {} status code, not {code}", classes.join(" or ")),
+                    ))
+                }
+            }
+        };
+        let failure_status = status(
+            "failure-status",
+            &raw.failure_status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &[4, 5],
+        )?;
+        let degraded_status = status(
+            "degraded-status",
+            &raw.degraded_status,
+            StatusCode::OK,
+            &[2, 4, 5],
+        )?;
+        let max_age = raw
+            .max_age
+            .as_ref()
+            .map(|max_age| duration("max-age", max_age, &Section::Server, diagnostics))
+            .transpose()?;
+        let history = match &raw.history {
+            Some(history) if !(1..=MAX_HISTORY).contains(history.get_ref()) => {
+                return Err(invalid(
+                    "history",
+                    history.span(),
+                    format!("must be from 1 to {MAX_HISTORY}, not {}", history.get_ref()),
+                ));
+            }
+            Some(history) => *history.get_ref(),
+            None => DEFAULT_HISTORY_LEN,
+        };
+        Ok(Self {
+            bind,
+            path,
+            failure_status,
+            degraded_status,
+            warnings_as_errors: raw.warnings_as_errors.unwrap_or(false),
+            max_age,
+            history,
+        })
+    }
+}
+
+/// `/ht` → `/ht/`; `None` unless it is an absolute path of plain segments.
+fn normalize_path(path: &str) -> Option<String> {
+    if path == "/" {
+        return Some(path.to_owned());
+    }
+    let inner = path.strip_prefix('/')?;
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    let valid_segment = |segment: &str| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+    };
+    inner
+        .split('/')
+        .all(valid_segment)
+        .then(|| format!("/{inner}/"))
+}
+
+/// A humantime duration (`2s`, `1500ms`, `1m 30s`).
+fn duration(
+    key: &str,
+    value: &Spanned<String>,
+    section: &Section,
+    diagnostics: &Diagnostics<'_>,
+) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(value.get_ref()).map_err(|_| {
+        diagnostics.error(
+            value.span(),
+            format!(
+                "{section}: `{key}`: must be a duration like `2s` or `500ms`, not {}",
+                diagnostics.shown(value)
+            ),
+        )
+    })
+}
+
+/// Adds one check to the builder, under the name the registry will use.
+pub(super) struct Registrar {
+    builder: RegistryBuilder,
+    options: CheckOptions,
+    naming: Naming,
+    section: Section,
+}
+
+/// How a check is named: explicitly, or by its identifier and an optional alias.
+enum Naming {
+    Name(String),
+    Alias(Option<String>),
+}
+
+impl Registrar {
+    /// Registers the check.
+    pub(super) fn add(self, check: impl HealthCheck) -> Registered {
+        let name = match self.naming {
+            Naming::Name(name) => name,
+            Naming::Alias(None) => check.identifier().into_owned(),
+            Naming::Alias(Some(alias)) => format!("{}[{alias}]", check.identifier()),
+        };
+        Registered {
+            builder: self
+                .builder
+                .check_with(check, self.options.name(name.clone())),
+            name,
+            section: self.section,
+            expected_dir: None,
+        }
+    }
+}
+
+/// A registered check.
+pub(super) struct Registered {
+    builder: RegistryBuilder,
+    name: String,
+    section: Section,
+    expected_dir: Option<PathBuf>,
+}
+
+impl Registered {
+    /// Notes the directory the check expects to exist, which the built-in default
+    /// config creates.
+    pub(super) fn expecting_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.expected_dir = dir;
+        self
+    }
+}
+
+fn register(
+    builder: RegistryBuilder,
+    number: usize,
+    check: &Spanned<RawCheck>,
+    diagnostics: &Diagnostics<'_>,
+    base_dir: &Path,
+) -> Result<Registered, ConfigError> {
+    let header = check.span();
+    let check = check.get_ref();
+    let Some(kind) = Kind::from_name(check.kind.get_ref()) else {
+        let names: Vec<&str> = Kind::ALL.iter().map(|kind| kind.name()).collect();
+        return Err(diagnostics.error(
+            check.kind.span(),
+            format!(
+                "check #{number}: unknown kind {} (expected one of: {})",
+                diagnostics.shown(&check.kind),
+                names.join(", ")
+            ),
+        ));
+    };
+    let section = Section::Check {
+        number,
+        kind: Some(kind.name().to_owned()),
+    };
+    if let Some((key, span)) = check
+        .kind_specific_keys()
+        .into_iter()
+        .find(|(key, _)| !kind.keys().contains(key))
+    {
+        let accepted = match kind.keys() {
+            [] => "it takes none".to_owned(),
+            keys => format!("it takes: {}", keys.join(", ")),
+        };
+        return Err(diagnostics.error(
+            span,
+            format!(
+                "{section}: key `{key}` does not apply to kind `{}` ({accepted})",
+                kind.name()
+            ),
+        ));
+    }
+    let naming = match (&check.name, &check.alias) {
+        (Some(_), Some(alias)) => {
+            return Err(diagnostics.error(
+                alias.span(),
+                format!(
+                    "{section}: `name` and `alias` cannot be used together (`alias` gives `Identifier[alias]`, `name` replaces the whole name)"
+                ),
+            ));
+        }
+        (Some(name), None) => Naming::Name(non_empty("name", name, &section, diagnostics)?),
+        (None, Some(alias)) => {
+            Naming::Alias(Some(non_empty("alias", alias, &section, diagnostics)?))
+        }
+        (None, None) => Naming::Alias(None),
+    };
+    let mut options = CheckOptions::new().critical(check.critical.unwrap_or(true));
+    if let Some(timeout) = &check.timeout {
+        let duration = duration("timeout", timeout, &section, diagnostics)?;
+        if duration.is_zero() {
+            return Err(diagnostics.error(
+                timeout.span(),
+                format!("{section}: `timeout`: must be more than zero"),
+            ));
+        }
+        options = options.timeout(duration);
+    }
+    if let Some(tags) = &check.tags {
+        options = options.tags(tags.iter().map(|tag| tag.get_ref().clone()));
+    }
+    let keys = KindKeys {
+        check,
+        header,
+        section: &section,
+        diagnostics,
+        base_dir,
+    };
+    let registrar = Registrar {
+        builder,
+        options,
+        naming,
+        section: section.clone(),
+    };
+    kind.register(&keys, registrar)
+}
+
+fn non_empty(
+    key: &str,
+    value: &Spanned<String>,
+    section: &Section,
+    diagnostics: &Diagnostics<'_>,
+) -> Result<String, ConfigError> {
+    if value.get_ref().trim().is_empty() {
+        return Err(diagnostics.error(
+            value.span(),
+            format!("{section}: `{key}`: must not be empty"),
+        ));
+    }
+    Ok(value.get_ref().clone())
+}
+
+/// Where a duplicate name comes from: `name`, else `alias`, else `kind`.
+fn naming_span(check: &Spanned<RawCheck>) -> std::ops::Range<usize> {
+    let check = check.get_ref();
+    check
+        .name
+        .as_ref()
+        .or(check.alias.as_ref())
+        .unwrap_or(&check.kind)
+        .span()
+}
+
+/// Locates an error the registry found that the steps above do not check themselves
+/// (the syntax of tags is the library's to define).
+fn build_error(
+    error: &BuildError,
+    raw: &RawConfig,
+    names: &[String],
+    diagnostics: &Diagnostics<'_>,
+) -> ConfigError {
+    let index_of = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
+    let (index, span) = match error {
+        BuildError::InvalidTag { name, tag } => {
+            let index = index_of(name);
+            let span = raw.check[index]
+                .get_ref()
+                .tags
+                .iter()
+                .flatten()
+                .find(|t| t.get_ref() == tag)
+                .map_or_else(|| raw.check[index].span(), Spanned::span);
+            (index, span)
+        }
+        BuildError::DuplicateName { name } | BuildError::ZeroTimeout { name } => {
+            let index = index_of(name);
+            (index, raw.check[index].span())
+        }
+        _ => (0, raw.check.first().map_or(0..0, Spanned::span)),
+    };
+    // Validated by now, so a known name and never an interpolated secret.
+    let kind = raw
+        .check
+        .get(index)
+        .and_then(|check| Kind::from_name(check.get_ref().kind.get_ref()))
+        .map(|kind| kind.name().to_owned());
+    let section = Section::Check {
+        number: index + 1,
+        kind,
+    };
+    // The library's message names the check and the tag, either of which may have
+    // come from an interpolated value.
+    let mut message = error.to_string();
+    if let Some(check) = raw.check.get(index) {
+        let check = check.get_ref();
+        let values = [check.name.as_ref(), check.alias.as_ref()]
+            .into_iter()
+            .flatten()
+            .chain(check.tags.iter().flatten());
+        for value in values {
+            message = diagnostics.redact(&value.span(), &message);
+        }
+    }
+    diagnostics.error(span, format!("{section}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalized_with_a_trailing_slash() {
+        assert_eq!(normalize_path("/ht/").as_deref(), Some("/ht/"));
+        assert_eq!(normalize_path("/ht").as_deref(), Some("/ht/"));
+        assert_eq!(normalize_path("/").as_deref(), Some("/"));
+        assert_eq!(normalize_path("/a/b-c.d/").as_deref(), Some("/a/b-c.d/"));
+        for bad in ["ht", "", "//", "/a//b", "/a/../b", "/a b", "/a?x", "/%20"] {
+            assert_eq!(normalize_path(bad), None, "{bad:?}");
+        }
+    }
+}

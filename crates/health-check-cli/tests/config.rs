@@ -1,0 +1,151 @@
+//! `health-check config` and config errors, run for real: every error names the file,
+//! the line and the key, and never shows an interpolated value.
+
+mod support;
+
+use support::{Ran, health_check, ran, temp_dir, write};
+
+const REFERENCE: &str = include_str!("../reference.toml");
+
+#[test]
+fn config_prints_the_reference() {
+    let dir = temp_dir();
+    let run = ran(dir.path(), &["config"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, REFERENCE);
+}
+
+#[test]
+fn the_printed_reference_validates() {
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", REFERENCE);
+    let run = ran(dir.path(), &["config", "health.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "health.toml: ok (6 checks)\n");
+}
+
+#[test]
+fn config_file_validates_without_touching_anything() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "one.toml",
+        "[[check]]\nkind = \"filesystem\"\npath = \"not-yet\"\n",
+    );
+    let run = ran(dir.path(), &["config", "one.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "one.toml: ok (1 check)\n");
+    assert!(!dir.path().join("not-yet").exists());
+}
+
+/// Validates `text` as `health.toml` and returns the run, which must fail with 2.
+fn invalid(text: &str) -> Ran {
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", text);
+    let run = ran(dir.path(), &["config", "health.toml"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {run:?}");
+    run
+}
+
+/// Asserts that validating `text` fails at `line` with a message naming `key`.
+#[track_caller]
+fn assert_error(text: &str, line: usize, key: &str) -> String {
+    let run = invalid(text);
+    let prefix = format!("health-check: health.toml:{line}: ");
+    assert!(run.stderr.starts_with(&prefix), "{prefix}: {run:?}");
+    assert!(run.stderr.contains(&format!("`{key}`")), "{key}: {run:?}");
+    run.stderr
+}
+
+const TCP: &str = "[[check]]\nkind = \"tcp\"\naddr = \"127.0.0.1:5432\"\n";
+
+#[test]
+fn every_kind_of_config_error_names_the_file_line_and_key() {
+    // Not TOML.
+    assert_error("[server]\npath = \"/a\"\npath = \"/b\"\n", 3, "path");
+    // An unknown key, in each table.
+    let unknown = assert_error(&format!("{TCP}adress = \"x\"\n"), 4, "adress");
+    assert!(
+        unknown.contains("in [[check]] (expected one of: kind, name, "),
+        "{unknown}"
+    );
+    assert_error("[server]\n\nbnd = \"x\"\n", 3, "bnd");
+    assert_error("# comment\nchecks = []\n", 2, "checks");
+    // A missing key.
+    let missing = assert_error(&format!("{TCP}\n[[check]]\nkind = \"tcp\"\n"), 5, "addr");
+    assert!(
+        missing.contains("check #2 (tcp): missing key `addr`"),
+        "{missing}"
+    );
+    assert_error("[[check]]\nname = \"X\"\n", 1, "kind");
+    // A key of another kind.
+    assert_error(&format!("{TCP}path = \"/tmp\"\n"), 4, "path");
+    // A wrong type, a wrong value.
+    assert_error(&format!("{TCP}critical = \"yes\"\n"), 4, "critical");
+    assert_error(&format!("{TCP}timeout = \"soon\"\n"), 4, "timeout");
+    assert_error("[server]\nfailure-status = 302\n", 2, "failure-status");
+    assert_error("[[check]]\nkind = \"redis\"\n", 2, "redis");
+    // Name and alias, and a duplicate name on the second check.
+    assert_error(&format!("{TCP}name = \"A\"\nalias = \"b\"\n"), 5, "alias");
+    let duplicate = assert_error(&format!("{TCP}\n{TCP}"), 6, "TcpConnect");
+    assert!(
+        duplicate.contains("check #2 (tcp): check #1 has the same name"),
+        "{duplicate}"
+    );
+    // An unset variable.
+    let unset = assert_error(
+        "[[check]]\nkind = \"tcp\"\naddr = \"${NOT_SET_ANYWHERE}:1\"\n",
+        3,
+        "addr",
+    );
+    assert!(unset.contains("`NOT_SET_ANYWHERE` is not set"), "{unset}");
+}
+
+#[test]
+fn variables_are_interpolated_from_the_environment() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        "[[check]]\nkind = \"filesystem\"\npath = \"${STORAGE}\"\nalias = \"${ALIAS:-files}\"\n",
+    );
+    let storage = dir.path().join("store");
+    std::fs::create_dir(&storage).unwrap();
+    let output = health_check(dir.path())
+        .env("STORAGE", &storage)
+        .args(["check", "--config", "health.toml"])
+        .output()
+        .unwrap();
+    let run = Ran::from(output);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "StorageBackend[files]: working\n");
+}
+
+#[test]
+fn an_interpolated_secret_never_appears_in_an_error() {
+    let dir = temp_dir();
+    let secret = "pa55/w0rd@db";
+    for text in [
+        "[[check]]\nkind = \"tcp\"\naddr = \"${DB_SECRET}\"\n",
+        "[server]\nbind = \"${DB_SECRET}\"\n",
+        "[server]\nhistory = \"${DB_SECRET}\"\n",
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntags = [\"${DB_SECRET}\"]\n",
+    ] {
+        write(dir.path(), "health.toml", text);
+        let output = health_check(dir.path())
+            .env("DB_SECRET", secret)
+            .args(["config", "health.toml"])
+            .output()
+            .unwrap();
+        let run = Ran::from(output);
+        assert_eq!(run.code, Some(2), "{run:?}");
+        assert!(!run.stderr.contains("pa55"), "{run:?}");
+        assert!(run.stderr.contains("***"), "{run:?}");
+        assert!(
+            run.stderr.starts_with("health-check: health.toml:"),
+            "{run:?}"
+        );
+    }
+}
