@@ -169,51 +169,82 @@ impl Report {
     }
 }
 
+/// Reports for the renderers' unit tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn check(critical: bool, outcome: Outcome) -> CheckReport {
+    /// A critical check that took 12 ms, finished at the epoch, with no history.
+    pub(crate) fn check(name: &str, outcome: Outcome) -> CheckReport {
         CheckReport {
-            status: check_status(&outcome, critical, false),
-            name: "c".into(),
+            status: check_status(&outcome, true, false),
+            name: name.into(),
             component_type: "component",
-            critical,
+            critical: true,
             tags: vec![],
             outcome,
-            duration: Duration::ZERO,
+            duration: Duration::from_millis(12),
             finished_at: SystemTime::UNIX_EPOCH,
             history: vec![],
         }
     }
 
-    fn failed(kind: ErrorKind) -> Outcome {
+    /// The same, not critical.
+    pub(crate) fn non_critical(name: &str, outcome: Outcome) -> CheckReport {
+        CheckReport {
+            status: check_status(&outcome, false, false),
+            critical: false,
+            ..check(name, outcome)
+        }
+    }
+
+    /// A failed outcome.
+    pub(crate) fn failed(kind: ErrorKind, message: &str) -> Outcome {
         Outcome::Failed {
             kind,
-            message: "m".into(),
+            message: message.into(),
+        }
+    }
+
+    /// A report of the checks, started at the epoch.
+    pub(crate) fn report(checks: Vec<CheckReport>) -> Report {
+        Report::new(checks, SystemTime::UNIX_EPOCH, Duration::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::fixtures::{failed, report};
+
+    fn check(critical: bool, outcome: Outcome) -> CheckReport {
+        if critical {
+            fixtures::check("c", outcome)
+        } else {
+            fixtures::non_critical("c", outcome)
         }
     }
 
     #[test]
     fn status_is_the_worst_check() {
-        let report = |checks| Report::new(checks, SystemTime::UNIX_EPOCH, Duration::ZERO);
         assert_eq!(report(vec![]).status(), HealthStatus::Healthy);
         assert_eq!(
             report(vec![check(true, Outcome::Working)]).status(),
             HealthStatus::Healthy
         );
         assert_eq!(
-            report(vec![check(true, failed(ErrorKind::Warning))]).status(),
+            report(vec![check(true, failed(ErrorKind::Warning, "m"))]).status(),
             HealthStatus::Degraded
         );
         assert_eq!(
-            report(vec![check(false, failed(ErrorKind::Unavailable))]).status(),
+            report(vec![check(false, failed(ErrorKind::Unavailable, "m"))]).status(),
             HealthStatus::Degraded
         );
         assert_eq!(
             report(vec![
-                check(false, failed(ErrorKind::Warning)),
-                check(true, failed(ErrorKind::UnknownError)),
+                check(false, failed(ErrorKind::Warning, "m")),
+                check(true, failed(ErrorKind::UnknownError, "m")),
             ])
             .status(),
             HealthStatus::Unhealthy
@@ -222,7 +253,7 @@ mod tests {
 
     #[test]
     fn warnings_as_errors_fails_critical_checks_only() {
-        let warning = failed(ErrorKind::Warning);
+        let warning = failed(ErrorKind::Warning, "m");
         assert_eq!(check_status(&warning, true, true), HealthStatus::Unhealthy);
         assert_eq!(check_status(&warning, false, true), HealthStatus::Degraded);
         assert_eq!(check_status(&warning, true, false), HealthStatus::Degraded);
@@ -232,7 +263,7 @@ mod tests {
     fn outcome_text_is_the_seed_json_value() {
         assert_eq!(Outcome::Working.text(), "working");
         assert_eq!(
-            failed(ErrorKind::UnexpectedResult).text(),
+            failed(ErrorKind::UnexpectedResult, "m").text(),
             "unexpected result: m"
         );
     }

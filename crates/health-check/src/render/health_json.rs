@@ -93,34 +93,27 @@ pub(crate) fn render(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::report::{Outcome, check_status};
+    use crate::report::Outcome;
+    use crate::report::fixtures::{self, failed};
     use serde_json::{Value, json};
     use std::time::{Duration, SystemTime};
 
     fn check(name: &str, critical: bool, outcome: Outcome) -> CheckReport {
+        let check = if critical {
+            fixtures::check(name, outcome)
+        } else {
+            fixtures::non_critical(name, outcome)
+        };
         CheckReport {
-            status: check_status(&outcome, critical, false),
-            name: name.into(),
             component_type: "datastore",
-            critical,
-            tags: vec![],
-            outcome,
             duration: Duration::from_micros(12_345),
             finished_at: SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
-            history: vec![],
-        }
-    }
-
-    fn failed(kind: ErrorKind, message: &str) -> Outcome {
-        Outcome::Failed {
-            kind,
-            message: message.into(),
+            ..check
         }
     }
 
     fn render_value(checks: Vec<CheckReport>) -> Value {
-        let report = Report::new(checks, SystemTime::UNIX_EPOCH, Duration::ZERO);
-        serde_json::from_str(&render(&report)).unwrap()
+        serde_json::from_str(&render(&fixtures::report(checks))).unwrap()
     }
 
     #[test]

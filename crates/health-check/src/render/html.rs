@@ -338,7 +338,8 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Outcome, check_status};
+    use crate::report::Outcome;
+    use crate::report::fixtures::{self, failed};
     use base64::Engine as _;
     use sha2::{Digest, Sha256};
     use std::time::SystemTime;
@@ -352,23 +353,10 @@ mod tests {
     }
 
     fn check(name: &str, kind: Option<ErrorKind>, message: &str) -> CheckReport {
-        let outcome = match kind {
-            None => Outcome::Working,
-            Some(kind) => Outcome::Failed {
-                kind,
-                message: message.into(),
-            },
-        };
+        let outcome = kind.map_or(Outcome::Working, |kind| failed(kind, message));
         CheckReport {
-            status: check_status(&outcome, true, false),
-            name: name.into(),
-            component_type: "component",
-            critical: true,
-            tags: vec![],
-            outcome,
-            duration: Duration::from_millis(12),
-            finished_at: SystemTime::UNIX_EPOCH,
             history: vec![entry(10, None), entry(30, kind)],
+            ..fixtures::check(name, outcome)
         }
     }
 

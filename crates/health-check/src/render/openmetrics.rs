@@ -111,32 +111,20 @@ fn escape_label_value(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Outcome, check_status};
-    use std::time::{Duration, SystemTime};
+    use crate::report::fixtures::{self, failed};
+    use crate::report::{CheckReport, Outcome};
 
     fn check(name: &str, critical: bool, kind: Option<ErrorKind>) -> CheckReport {
-        let outcome = match kind {
-            None => Outcome::Working,
-            Some(kind) => Outcome::Failed {
-                kind,
-                message: "m".into(),
-            },
-        };
-        CheckReport {
-            status: check_status(&outcome, critical, false),
-            name: name.into(),
-            component_type: "component",
-            critical,
-            tags: vec![],
-            outcome,
-            duration: Duration::from_millis(12),
-            finished_at: SystemTime::UNIX_EPOCH,
-            history: vec![],
+        let outcome = kind.map_or(Outcome::Working, |kind| failed(kind, "m"));
+        if critical {
+            fixtures::check(name, outcome)
+        } else {
+            fixtures::non_critical(name, outcome)
         }
     }
 
     fn render_checks(checks: Vec<CheckReport>) -> String {
-        render(&Report::new(checks, SystemTime::UNIX_EPOCH, Duration::ZERO))
+        render(&fixtures::report(checks))
     }
 
     #[test]

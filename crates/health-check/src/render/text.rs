@@ -18,26 +18,8 @@ pub(crate) fn render(report: &Report) -> String {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::report::{CheckReport, Outcome, check_status};
-    use std::time::{Duration, SystemTime};
-
-    fn check(name: &str, outcome: Outcome) -> CheckReport {
-        CheckReport {
-            status: check_status(&outcome, true, false),
-            name: name.into(),
-            component_type: "component",
-            critical: true,
-            tags: vec![],
-            outcome,
-            duration: Duration::from_millis(12),
-            finished_at: SystemTime::UNIX_EPOCH,
-            history: vec![],
-        }
-    }
-
-    fn report(checks: Vec<CheckReport>) -> Report {
-        Report::new(checks, SystemTime::UNIX_EPOCH, Duration::ZERO)
-    }
+    use crate::report::Outcome;
+    use crate::report::fixtures::{check, report};
 
     #[test]
     fn one_line_per_check_in_order() {
