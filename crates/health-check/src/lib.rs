@@ -38,6 +38,15 @@
 //! | `sqlite` | [`checks::Sqlite`]: `DatabaseBackend` on SQLite |
 //! | `disk`   | [`checks::DiskUsage`]: free space with thresholds |
 //! | `memory` | [`checks::MemoryUsage`]: memory in use with thresholds |
+//! | `postgres` | [`checks::Postgres`]: `DatabaseBackend` on PostgreSQL |
+//! | `mysql`  | [`checks::MySql`]: `DatabaseBackend` on MySQL and MariaDB |
+//! | `redis`  | [`checks::RedisCache`]: `CacheBackend`, and [`checks::RedisPing`]: `RedisBackend` |
+//! | `memcached` | [`checks::Memcached`]: `CacheBackend` on Memcached |
+//! | `s3`     | [`checks::S3Storage`]: `S3StorageBackend` on S3 and S3-compatible servers |
+//! | `http`   | [`checks::HttpEndpoint`]: a URL answers with an expected status and body |
+//! | `remote` | [`checks::RemoteHealth`]: each check of another service's health endpoint |
+//! | `dns`    | [`checks::DnsLookup`]: a name resolves |
+//! | `rustls` | HTTPS for `s3`, `http` and `remote` (rustls, webpki roots) |
 //! | `full`   | all of the above |
 //!
 //! The checks that need no extra dependency are always there:
@@ -50,6 +59,7 @@ mod endpoint;
 mod error;
 mod history;
 mod negotiate;
+pub mod redact;
 mod registry;
 mod render;
 mod report;
@@ -68,3 +78,8 @@ pub use registry::{
 pub use render::{Format, Renderer, render};
 pub use report::{CheckReport, HealthStatus, HistoryEntry, Outcome, Report};
 pub use selection::{Selection, SelectionError, WELL_KNOWN_GROUPS};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(all(doctest, feature = "full"))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

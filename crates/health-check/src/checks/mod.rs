@@ -8,6 +8,10 @@
 //! | `Sqlite` | `DatabaseBackend` | `datastore` | `sqlite` | on the application's pool or its own: reads the schema version from the file, runs `SELECT 1` and checks the row |
 //! | `DiskUsage` | `DiskUsage` | `system` | `disk` | how full the file system holding a path is, against warning and failure thresholds |
 //! | `MemoryUsage` | `MemoryUsage` | `system` | `memory` | how much system memory is in use, against warning and failure thresholds |
+//! | `S3Storage` | `S3StorageBackend` | `datastore` | `s3` | puts a uniquely named object with random bytes under a prefix, gets it back, compares, deletes it, confirms it is gone |
+//! | `HttpEndpoint` | `HttpEndpoint` | `component` | `http` | `GET` a URL; checks the status (any `2xx` unless set) and optionally a text in the body |
+//! | `RemoteHealth` | `RemoteHealth` | `component` | `remote` | reads another service's health endpoint (health+json or the seed's JSON) and reports each of its checks |
+//! | `DnsLookup` | `DnsLookup` | `system` | `dns` | resolves a name through the system resolver, optionally to given addresses |
 //!
 //! A check touches nothing but its own uniquely named probe data and removes it even
 //! when the runner's timeout stops the check half-way. To register a second instance of
@@ -34,8 +38,30 @@ mod tcp;
 
 #[cfg(feature = "disk")]
 mod disk;
+#[cfg(feature = "dns")]
+mod dns;
+#[cfg(feature = "http")]
+mod http;
+#[cfg(any(feature = "http", feature = "remote", feature = "s3"))]
+mod http_client;
+#[cfg(feature = "memcached")]
+mod memcached;
 #[cfg(feature = "memory")]
 mod memory;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+mod redis_ping;
+#[cfg(feature = "remote")]
+mod remote;
+#[cfg(feature = "s3")]
+mod s3;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(any(feature = "disk", feature = "memory"))]
@@ -48,9 +74,36 @@ pub use tcp::TcpConnect;
 #[cfg(feature = "disk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "disk")))]
 pub use disk::DiskUsage;
+#[cfg(feature = "dns")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
+pub use dns::DnsLookup;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use http::HttpEndpoint;
+#[cfg(feature = "memcached")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memcached")))]
+pub use memcached::Memcached;
 #[cfg(feature = "memory")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub use memory::MemoryUsage;
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+pub use mysql::MySql;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::Postgres;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::RedisCache;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis_ping::RedisPing;
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
+pub use remote::RemoteHealth;
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub use s3::S3Storage;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::Sqlite;

@@ -1,0 +1,472 @@
+//! Another service's health endpoint, check by check: [`RemoteHealth`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use http::header::{CONTENT_TYPE, LOCATION};
+use http::{StatusCode, Uri};
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+
+use super::http_client::{HttpClient, parse_url, read_body};
+use crate::redact::{InvalidUrl, redact_url};
+use crate::{CheckError, CheckResult, HealthCheck};
+
+/// What the check asks for: the detailed format first, the seed's JSON second.
+const ACCEPT: &str = "application/health+json, application/json;q=0.9";
+
+/// The most body the check reads.
+const MAX_BODY: usize = 1 << 20;
+
+/// How much of one remote check's output a message quotes.
+const MAX_OUTPUT_CHARS: usize = 200;
+
+/// Checks another service's health endpoint and reports each of its checks: working
+/// when all of them pass. Named `RemoteHealth`.
+///
+/// It asks for `application/health+json` (or the seed's flat JSON) and reads whichever
+/// the `Content-Type` says it got, so it reads this crate's endpoint,
+/// django-health-check's and any endpoint of the IETF draft. A remote check that fails
+/// makes this one `unavailable`, naming each failing check with its output:
+///
+/// ```text
+/// unavailable: remote check(s) failing: DatabaseBackend (unavailable: connection refused)
+/// ```
+///
+/// A remote check that only warns (a warning, or a failing non-critical check) makes
+/// this one a `warning`. A body that is not one of the two formats is an
+/// `unexpected result`. The remote checks are summed up in this one check's message,
+/// not shown as rows of their own.
+///
+/// ```
+/// use health_check::checks::RemoteHealth;
+/// use health_check::{CheckOptions, Registry};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let orders = RemoteHealth::new("http://orders.internal:8000/ht/ready/")?;
+/// let registry = Registry::builder()
+///     .check_with(orders, CheckOptions::new().name("RemoteHealth[orders]"))
+///     .build()?;
+/// # drop(registry);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// In the seed's flat JSON a failure carries no criticality, so the HTTP status
+/// decides: failures in a `2xx` answer count as warnings (the remote service itself
+/// does not consider them critical), failures in any other answer as failures.
+#[derive(Clone)]
+pub struct RemoteHealth {
+    url: Uri,
+    bearer_token: Option<String>,
+    client: HttpClient,
+}
+
+impl RemoteHealth {
+    /// Checks the health endpoint at `url` (`http://…`, or `https://…` with the
+    /// `rustls` feature). Building the check never touches the network.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InvalidUrl`] when the URL does not parse, has no host, holds
+    /// credentials (use [`bearer_token`](Self::bearer_token)) or uses a scheme the
+    /// client cannot speak.
+    pub fn new(url: &str) -> Result<Self, InvalidUrl> {
+        Ok(Self {
+            url: parse_url(url)?,
+            bearer_token: None,
+            client: HttpClient::new(),
+        })
+    }
+
+    /// Sends `Authorization: Bearer <token>`, for an endpoint that shows details only
+    /// to holders of a token. The token never shows in `Debug` output or messages.
+    #[must_use]
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    fn shown(&self) -> String {
+        redact_url(&self.url.to_string())
+    }
+}
+
+impl fmt::Debug for RemoteHealth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteHealth")
+            .field("url", &self.shown())
+            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl HealthCheck for RemoteHealth {
+    async fn check(&self) -> CheckResult {
+        let response = self
+            .client
+            .get(&self.url, Some(ACCEPT), self.bearer_token.as_deref())
+            .await?;
+        let status = response.status();
+        let media_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                let essence = value.split(';').next().unwrap_or_default();
+                essence.trim().to_ascii_lowercase()
+            });
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .map_or_else(|| "nowhere".to_owned(), redact_url);
+            return Err(CheckError::unexpected_result(format!(
+                "{} answered {}, a redirect to {location}; point the check at the final URL",
+                self.shown(),
+                status.as_u16()
+            )));
+        }
+        if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            let hint = match self.bearer_token {
+                Some(_) => "the bearer token was refused",
+                None => "it needs a bearer token",
+            };
+            return Err(CheckError::unavailable(format!(
+                "{} answered {}: {hint}",
+                self.shown(),
+                status.as_u16()
+            )));
+        }
+        let body = read_body(response.into_body(), MAX_BODY).await?;
+        let report = match media_type.as_deref() {
+            Some("application/health+json") => parse_health_json(&body),
+            Some("application/json") => parse_json(&body, status),
+            other => {
+                return Err(CheckError::unexpected_result(format!(
+                    "{} answered {} with {}, not application/health+json or application/json",
+                    self.shown(),
+                    status.as_u16(),
+                    other.unwrap_or("no Content-Type")
+                )));
+            }
+        }
+        .map_err(|why| {
+            CheckError::unexpected_result(format!(
+                "cannot read the health report of {}: {why}",
+                self.shown()
+            ))
+        })?;
+        report.verdict(status, &self.shown())
+    }
+
+    fn identifier(&self) -> Cow<'static, str> {
+        Cow::Borrowed("RemoteHealth")
+    }
+}
+
+/// A remote check's status, as the draft names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    /// The draft's values and the aliases it allows.
+    fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "pass" | "ok" | "up" => Some(Self::Pass),
+            "warn" => Some(Self::Warn),
+            "fail" | "error" | "down" => Some(Self::Fail),
+            _ => None,
+        }
+    }
+}
+
+/// One remote check.
+#[derive(Debug, PartialEq, Eq)]
+struct RemoteCheck {
+    name: String,
+    status: Status,
+    output: Option<String>,
+}
+
+/// What the remote endpoint said.
+#[derive(Debug, PartialEq, Eq)]
+struct RemoteReport {
+    /// The overall status, when the format has one.
+    status: Option<Status>,
+    checks: Vec<RemoteCheck>,
+}
+
+impl RemoteReport {
+    fn verdict(&self, http_status: StatusCode, shown: &str) -> CheckResult {
+        let list = |wanted: Status| {
+            self.checks
+                .iter()
+                .filter(|check| check.status == wanted)
+                .map(|check| {
+                    let output = check.output.as_deref().unwrap_or(match wanted {
+                        Status::Fail => "fail",
+                        _ => "warn",
+                    });
+                    format!("{} ({})", check.name, shorten(output))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let failing = list(Status::Fail);
+        let warning = list(Status::Warn);
+        match (failing.is_empty(), warning.is_empty()) {
+            (false, true) => Err(CheckError::unavailable(format!(
+                "remote check(s) failing: {failing}"
+            ))),
+            (false, false) => Err(CheckError::unavailable(format!(
+                "remote check(s) failing: {failing}; warning: {warning}"
+            ))),
+            (true, false) => Err(CheckError::warning(format!(
+                "remote check(s) warning: {warning}"
+            ))),
+            (true, true) => match self.status {
+                Some(Status::Fail) => Err(CheckError::unavailable(format!("{shown} reports fail"))),
+                Some(Status::Warn) => Err(CheckError::warning(format!("{shown} reports warn"))),
+                _ if !http_status.is_success() => Err(CheckError::unexpected_result(format!(
+                    "{shown} answered {} with no failing check",
+                    http_status.as_u16()
+                ))),
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+/// Quotes at most [`MAX_OUTPUT_CHARS`] characters of a remote output.
+fn shorten(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(MAX_OUTPUT_CHARS) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// `application/health+json`: `{"status": …, "checks": {"name:measurement": [{…}]}}`.
+#[derive(Deserialize)]
+struct HealthJson {
+    status: String,
+    #[serde(default)]
+    checks: Ordered<OneOrMany>,
+}
+
+/// The draft makes each check an array of components; accept a lone object too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<Component>),
+    One(Component),
+}
+
+#[derive(Deserialize)]
+struct Component {
+    status: Option<String>,
+    output: Option<String>,
+}
+
+fn parse_health_json(body: &[u8]) -> Result<RemoteReport, String> {
+    let health: HealthJson = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let status = Status::parse(&health.status)
+        .ok_or_else(|| format!("unknown status {:?}", health.status))?;
+    let mut checks = Vec::new();
+    for (key, components) in health.checks.0 {
+        // `<component>:<measurement>`; a component name may itself hold a colon.
+        let name = key.rsplit_once(':').map_or(key.as_str(), |(name, _)| name);
+        let components = match components {
+            OneOrMany::Many(many) => many,
+            OneOrMany::One(one) => vec![one],
+        };
+        for component in components {
+            let Some(value) = component.status else {
+                continue;
+            };
+            let status = Status::parse(&value)
+                .ok_or_else(|| format!("unknown status {value:?} of check {name}"))?;
+            checks.push(RemoteCheck {
+                name: name.to_owned(),
+                status,
+                output: component.output.filter(|output| !output.is_empty()),
+            });
+        }
+    }
+    Ok(RemoteReport {
+        status: Some(status),
+        checks,
+    })
+}
+
+/// `application/json`: the seed's flat object of strings, or health+json sent under
+/// the plain JSON media type.
+fn parse_json(body: &[u8], http_status: StatusCode) -> Result<RemoteReport, String> {
+    let Ordered(entries) =
+        serde_json::from_slice::<Ordered<serde_json::Value>>(body).map_err(|e| e.to_string())?;
+    if !entries.iter().all(|(_, value)| value.is_string()) {
+        return parse_health_json(body);
+    }
+    let checks = entries
+        .into_iter()
+        .map(|(name, value)| {
+            let text = value.as_str().unwrap_or_default();
+            let status = match text.split_once(':') {
+                _ if text == "working" => Status::Pass,
+                Some(("warning", _)) => Status::Warn,
+                _ if http_status.is_success() => Status::Warn,
+                _ => Status::Fail,
+            };
+            let output = (status != Status::Pass).then(|| text.to_owned());
+            RemoteCheck {
+                name,
+                status,
+                output,
+            }
+        })
+        .collect();
+    Ok(RemoteReport {
+        status: None,
+        checks,
+    })
+}
+
+/// A JSON object read in document order (`serde_json::Map` would sort it).
+struct Ordered<V>(Vec<(String, V)>);
+
+impl<V> Default for Ordered<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedVisitor<V>(PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for OrderedVisitor<V> {
+            type Value = Ordered<V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Ordered(entries))
+            }
+        }
+
+        deserializer.deserialize_map(OrderedVisitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    const SHOWN: &str = "http://orders.test/ht/";
+
+    fn verdict_of(report: Result<RemoteReport, String>, status: StatusCode) -> CheckResult {
+        report.unwrap().verdict(status, SHOWN)
+    }
+
+    #[test]
+    fn seed_json_all_working_passes() {
+        let body = br#"{"CacheBackend":"working","DatabaseBackend":"working"}"#;
+        assert!(verdict_of(parse_json(body, StatusCode::OK), StatusCode::OK).is_ok());
+    }
+
+    #[test]
+    fn seed_json_failures_in_a_500_fail_in_document_order() {
+        let body = br#"{"Zeta":"unavailable: down","CacheBackend":"working","DatabaseBackend":"unavailable: connection refused"}"#;
+        let status = StatusCode::INTERNAL_SERVER_ERROR;
+        let error = verdict_of(parse_json(body, status), status).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unavailable: remote check(s) failing: Zeta (unavailable: down), DatabaseBackend (unavailable: connection refused)"
+        );
+    }
+
+    #[test]
+    fn seed_json_warnings_and_failures_in_a_200_warn() {
+        let body = br#"{"Disk":"warning: 91% full","Replica":"unavailable: down"}"#;
+        let error = verdict_of(parse_json(body, StatusCode::OK), StatusCode::OK).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Warning);
+        assert_eq!(
+            error.message(),
+            "remote check(s) warning: Disk (warning: 91% full), Replica (unavailable: down)"
+        );
+    }
+
+    #[test]
+    fn health_json_is_read_per_component() {
+        let body = br#"{"status":"fail","checks":{
+            "db:primary:responseTime":[{"status":"fail","output":"unavailable: refused"}],
+            "disk:utilization":[{"status":"warn","output":"warning: 91% full"}],
+            "cache:responseTime":{"status":"pass"},
+            "nodes:count":[{"status":"pass"},{"status":"down"}]
+        }}"#;
+        let report = parse_health_json(body).unwrap();
+        assert_eq!(report.checks[0].name, "db:primary");
+        let error = report
+            .verdict(StatusCode::INTERNAL_SERVER_ERROR, SHOWN)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unavailable: remote check(s) failing: db:primary (unavailable: refused), nodes (fail); warning: disk (warning: 91% full)"
+        );
+    }
+
+    #[test]
+    fn a_status_only_answer_uses_the_top_level_status() {
+        let report = parse_health_json(br#"{"status":"warn"}"#).unwrap();
+        let error = report.verdict(StatusCode::OK, SHOWN).unwrap_err();
+        assert_eq!(error.to_string(), format!("warning: {SHOWN} reports warn"));
+        let report = parse_health_json(br#"{"status":"pass"}"#).unwrap();
+        assert!(report.verdict(StatusCode::OK, SHOWN).is_ok());
+        let error = report.verdict(StatusCode::BAD_GATEWAY, SHOWN).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::UnexpectedResult);
+    }
+
+    #[test]
+    fn health_json_under_the_plain_json_type_is_recognised() {
+        let body = br#"{"status":"pass","checks":{"a:x":[{"status":"pass"}]}}"#;
+        let report = parse_json(body, StatusCode::OK).unwrap();
+        assert_eq!(report.status, Some(Status::Pass));
+        assert_eq!(report.checks.len(), 1);
+    }
+
+    #[test]
+    fn unreadable_bodies_are_errors() {
+        assert!(parse_json(b"<html>", StatusCode::OK).is_err());
+        assert!(parse_json(b"[1,2]", StatusCode::OK).is_err());
+        assert!(parse_health_json(br#"{"status":"sideways"}"#).is_err());
+        assert!(parse_health_json(br#"{"checks":{}}"#).is_err());
+    }
+
+    #[test]
+    fn long_outputs_are_shortened() {
+        let long = "x".repeat(500);
+        assert_eq!(shorten(&long).chars().count(), MAX_OUTPUT_CHARS + 1);
+        assert_eq!(shorten("short"), "short");
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let check = RemoteHealth::new("http://a.test/ht/")
+            .unwrap()
+            .bearer_token("s3cr3t");
+        assert!(!format!("{check:?}").contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,441 @@
+//! `Postgres` against a real PostgreSQL server, and against the failure modes every
+//! backend check is tested on: nothing listening, a hung server, wrong credentials, a
+//! read-only database, and probes cut short by the runner's timeout.
+//!
+//! The server is `HEALTH_CHECK_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`; `scripts/services.sh` starts it). These
+//! tests fail when it is unreachable; only `HEALTH_CHECK_SKIP_BACKEND_TESTS=postgres`
+//! (or `all`) skips them, and CI never sets it.
+
+#![cfg(feature = "postgres")]
+
+#[path = "support/net.rs"]
+mod net;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use health_check::checks::Postgres;
+use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
+use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::{Connection, Executor};
+
+const URL_VAR: &str = "HEALTH_CHECK_TEST_POSTGRES_URL";
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const PASSWORD: &str = "s3cr3t-PASSWORD";
+
+/// The server's URL, or `None` when these tests are explicitly opted out.
+fn url() -> Option<String> {
+    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
+    if skip
+        .split(',')
+        .any(|s| s.trim() == "postgres" || s.trim() == "all")
+    {
+        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
+        return None;
+    }
+    Some(std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned()))
+}
+
+/// Fails the test, naming the service, when the server does not answer.
+async fn require_server(url: &str) {
+    let connect = PgConnection::connect(url);
+    match tokio::time::timeout(Duration::from_secs(10), connect).await {
+        Ok(Ok(conn)) => drop(conn.close().await),
+        Ok(Err(error)) => panic!(
+            "PostgreSQL is not usable at {url} ({URL_VAR}): {error}. \
+             Start it with scripts/services.sh."
+        ),
+        Err(_) => panic!("PostgreSQL at {url} ({URL_VAR}) did not answer within 10 s"),
+    }
+}
+
+/// `url` with the database and the user replaced.
+fn with_user_and_database(url: &str, user_info: &str, database: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = host_and_path.split(['/', '?']).next().unwrap();
+    format!("{scheme}://{user_info}@{host}/{database}")
+}
+
+async fn run_one(check: Postgres, timeout: Duration) -> (Arc<Report>, Duration) {
+    let registry = Registry::builder()
+        .check_with(check, CheckOptions::new().timeout(timeout))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let report = registry.run(&Selection::all()).await.unwrap();
+    (report, start.elapsed())
+}
+
+fn text(report: &Report) -> String {
+    report.checks[0].outcome.text()
+}
+
+#[tokio::test]
+async fn works_on_its_own_connection_and_on_the_application_pool() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+
+    let own = Postgres::connect(&url).unwrap().write_probe(true);
+    assert_eq!(own.identifier(), "DatabaseBackend");
+    assert_eq!(own.component_type(), "datastore");
+    for _ in 0..3 {
+        own.check().await.unwrap();
+    }
+
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&url)
+        .await
+        .unwrap();
+    let from_pool = Postgres::new(pool.clone());
+    from_pool.check().await.unwrap();
+    Postgres::new(pool).write_probe(true).check().await.unwrap();
+}
+
+#[tokio::test]
+async fn several_databases_side_by_side() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let other = with_user_and_database(&url, "postgres", "postgres");
+    let registry = Registry::builder()
+        .check(Postgres::connect(&url).unwrap())
+        .check_with(
+            Postgres::connect(&other).unwrap(),
+            CheckOptions::new().name("DatabaseBackend[replica]"),
+        )
+        .build()
+        .unwrap();
+    let report = registry.run(&Selection::all()).await.unwrap();
+    let names: Vec<_> = report.checks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["DatabaseBackend", "DatabaseBackend[replica]"]);
+    for check in &report.checks {
+        assert!(
+            check.outcome.is_working(),
+            "{}: {}",
+            check.name,
+            check.outcome.text()
+        );
+        assert_eq!(check.component_type, "datastore");
+    }
+}
+
+#[tokio::test]
+async fn nothing_listening_is_unavailable_at_once() {
+    let addr = net::closed_port();
+    let check = Postgres::connect(&format!("postgres://postgres@{addr}/test")).unwrap();
+    let (report, took) = run_one(check, Duration::from_secs(10)).await;
+    eprintln!("nothing listening: {took:?}: {}", text(&report));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let text = text(&report);
+    assert!(text.starts_with("unavailable: cannot connect: "), "{text}");
+    assert!(text.to_lowercase().contains("refused"), "{text}");
+}
+
+#[tokio::test]
+async fn a_hung_server_times_out_and_the_runner_is_free_again() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let hung = net::HungListener::start();
+    let registry = Registry::builder()
+        .check_with(
+            Postgres::connect(&format!("postgres://postgres@{}/test", hung.addr())).unwrap(),
+            CheckOptions::new()
+                .name("DatabaseBackend[hung]")
+                .timeout(Duration::from_secs(1)),
+        )
+        .check(Postgres::connect(&url).unwrap())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let start = Instant::now();
+        let report = registry.run(&Selection::all()).await.unwrap();
+        let took = start.elapsed();
+        eprintln!("hung: {took:?}: {}", report.checks[0].outcome.text());
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        assert_eq!(
+            report.checks[0].outcome.text(),
+            "unavailable: timed out after 1s"
+        );
+        assert!(report.checks[1].outcome.is_working());
+    }
+    assert!(hung.accepted() >= 1, "the check did reach the hung server");
+
+    // A run of only the working check is not held up by anything left over.
+    let start = Instant::now();
+    let report = registry
+        .run(&Selection::all().only("DatabaseBackend"))
+        .await
+        .unwrap();
+    assert!(report.checks[0].outcome.is_working());
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_password() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let logs = capture::Logs::default();
+    let _guard = tracing::subscriber::set_default(logs.clone());
+
+    // The server trusts loopback, so the wrong credentials are a role that does not
+    // exist; the password is sent along all the same.
+    let unknown_role = with_user_and_database(&url, &format!("nobody:{PASSWORD}"), "test");
+    let check = Postgres::connect(&unknown_role).unwrap();
+    let debug = format!("{check:?}");
+    let (report, _) = run_one(check, Duration::from_secs(10)).await;
+    let role_text = text(&report);
+    assert_eq!(
+        role_text,
+        "unavailable: cannot connect: role \"nobody\" does not exist"
+    );
+
+    let missing_db = with_user_and_database(&url, &format!("postgres:{PASSWORD}"), "nope");
+    let check =
+        Postgres::connect(&format!("{missing_db}?sslmode=disable&password={PASSWORD}")).unwrap();
+    let debug_2 = format!("{check:?}");
+    let (report, _) = run_one(check, Duration::from_secs(10)).await;
+    let db_text = text(&report);
+    assert_eq!(
+        db_text,
+        "unavailable: cannot connect: database \"nope\" does not exist"
+    );
+
+    assert!(debug.contains("postgres://nobody:***@"), "{debug}");
+    assert!(debug_2.contains("password=***"), "{debug_2}");
+    let logged = logs.text();
+    assert!(
+        logged.contains("does not exist"),
+        "the failures were logged: {logged}"
+    );
+    for shown in [&role_text, &db_text, &debug, &debug_2, &logged] {
+        assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
+    }
+
+    let error = Postgres::connect(&format!("postgres://u:{PASSWORD}@h:port/db")).unwrap_err();
+    assert!(!error.to_string().contains(PASSWORD), "{error}");
+    assert!(Postgres::connect("mysql://root@h/db").is_err());
+}
+
+#[tokio::test]
+async fn the_write_probe_fails_clearly_on_a_read_only_database() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let read_only = format!("{url}{separator}options=-c%20default_transaction_read_only%3Don");
+
+    // Reading still works…
+    Postgres::connect(&read_only)
+        .unwrap()
+        .check()
+        .await
+        .unwrap();
+    // …writing does not.
+    let error = Postgres::connect(&read_only)
+        .unwrap()
+        .write_probe(true)
+        .check()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "unavailable: the database is read-only: cannot execute CREATE TABLE in a read-only transaction"
+    );
+
+    // The same through an application pool whose sessions are read-only.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .unwrap();
+    let error = Postgres::new(pool)
+        .write_probe(true)
+        .check()
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("unavailable: the database is read-only: "),
+        "{error}"
+    );
+}
+
+/// Counts this session's probe tables (temporary tables are only in their own
+/// session's catalog while uncommitted).
+async fn probe_tables(conn: &mut PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class \
+         WHERE relpersistence = 't' AND relname LIKE 'health\\_check\\_%'",
+    )
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn no_probe_table_is_left_behind_even_when_cut_short() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let slow = slow_proxy(&url, 5432).await;
+
+    // One connection, so that every run and the final look share a session.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&slow)
+        .await
+        .unwrap();
+    let registry = |timeout| {
+        Registry::builder()
+            .check_with(
+                Postgres::new(pool.clone()).write_probe(true),
+                CheckOptions::new().timeout(timeout),
+            )
+            .check_with(
+                Postgres::connect(&slow).unwrap().write_probe(true),
+                CheckOptions::new().name("own").timeout(timeout),
+            )
+            .build()
+            .unwrap()
+    };
+    // Through the slow proxy a run takes tens of milliseconds: these timeouts cut it
+    // while connecting, inside the transaction and while rolling back.
+    let mut cut_short = 0;
+    for millis in (1..=40).step_by(3) {
+        let report = registry(Duration::from_millis(millis))
+            .run(&Selection::all())
+            .await
+            .unwrap();
+        cut_short += report
+            .checks
+            .iter()
+            .filter(|c| c.outcome.text().contains("timed out"))
+            .count();
+    }
+    assert!(cut_short >= 10, "runs were cut short: {cut_short}");
+    let working = registry(Duration::from_secs(10));
+    for _ in 0..20 {
+        let report = working.run(&Selection::all()).await.unwrap();
+        for check in &report.checks {
+            assert!(check.outcome.is_working(), "{}", check.outcome.text());
+        }
+    }
+
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(probe_tables(&mut conn).await, 0, "in the pool's session");
+    drop(conn);
+    let mut fresh = PgConnection::connect(&url).await.unwrap();
+    assert_eq!(probe_tables(&mut fresh).await, 0, "on a fresh connection");
+}
+
+/// A TCP proxy to the server of `url` that holds every chunk for a millisecond before
+/// passing it on, so that short timeouts cut a probe at every stage. Returns `url`
+/// pointing at the proxy.
+async fn slow_proxy(url: &str, default_port: u16) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+
+    async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
+        let mut buf = vec![0; 64 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let (user_info, host_and_path) = match rest.rsplit_once('@') {
+        Some((user_info, host)) => (format!("{user_info}@"), host),
+        None => (String::new(), rest),
+    };
+    let host_end = host_and_path
+        .find(['/', '?'])
+        .unwrap_or(host_and_path.len());
+    let (host, path) = host_and_path.split_at(host_end);
+    let upstream = match tokio::net::lookup_host(host).await {
+        Ok(mut addrs) => addrs.next().unwrap(),
+        // No port in the URL.
+        Err(_) => tokio::net::lookup_host((host, default_port))
+            .await
+            .unwrap()
+            .next()
+            .unwrap(),
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(upstream).await else {
+                continue;
+            };
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(pipe(client_read, server_write));
+            tokio::spawn(pipe(server_read, client_write));
+        }
+    });
+    format!("{scheme}{user_info}{proxy}{path}")
+}
+
+/// A minimal `tracing` subscriber that keeps every event's fields as text.
+mod capture {
+    use std::fmt::{Debug, Write};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use super::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    pub struct Logs(Arc<Mutex<String>>);
+
+    impl Logs {
+        pub fn text(&self) -> String {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    struct Fields<'a>(&'a mut String);
+
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    impl Subscriber for Logs {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            span.record(&mut Fields(&mut self.0.lock().unwrap()));
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, values: &Record<'_>) {
+            values.record(&mut Fields(&mut self.0.lock().unwrap()));
+        }
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut text = self.0.lock().unwrap();
+            event.record(&mut Fields(&mut text));
+            text.push('\n');
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+}

@@ -1,0 +1,422 @@
+//! `RedisCache` and `RedisPing` against a real Redis server, and against the failure
+//! modes every backend check is tested on: nothing listening, a hung server, a wrong
+//! password, a missing database, and probes cut short by the runner's timeout.
+//!
+//! The server is `HEALTH_CHECK_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`;
+//! `scripts/services.sh` starts it). These tests fail when it is unreachable; only
+//! `HEALTH_CHECK_SKIP_BACKEND_TESTS=redis` (or `all`) skips them, and CI never sets it.
+
+#![cfg(feature = "redis")]
+
+#[path = "support/net.rs"]
+mod net;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use health_check::checks::{RedisCache, RedisPing};
+use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+
+const URL_VAR: &str = "HEALTH_CHECK_TEST_REDIS_URL";
+const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
+const PASSWORD: &str = "s3cr3t-PASSWORD";
+
+/// The server's URL, or `None` when these tests are explicitly opted out.
+fn url() -> Option<String> {
+    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
+    if skip
+        .split(',')
+        .any(|s| s.trim() == "redis" || s.trim() == "all")
+    {
+        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
+        return None;
+    }
+    Some(std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned()))
+}
+
+/// A connection for the test's own commands; fails the test, naming the service, when
+/// the server does not answer.
+async fn require_server(url: &str) -> MultiplexedConnection {
+    let connect = async {
+        let mut conn = redis::Client::open(url)?
+            .get_multiplexed_async_connection()
+            .await?;
+        redis::cmd("PING").query_async::<()>(&mut conn).await?;
+        Ok::<_, redis::RedisError>(conn)
+    };
+    match tokio::time::timeout(Duration::from_secs(10), connect).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(error)) => panic!(
+            "Redis is not usable at {url} ({URL_VAR}): {error}. Start it with scripts/services.sh."
+        ),
+        Err(_) => panic!("Redis at {url} ({URL_VAR}) did not answer within 10 s"),
+    }
+}
+
+/// `url` with the password and the database replaced.
+fn with_password_and_db(url: &str, password: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = host_and_path.split(['/', '?']).next().unwrap();
+    let user_info = if password.is_empty() {
+        String::new()
+    } else {
+        format!(":{password}@")
+    };
+    format!("{scheme}://{user_info}{host}/{db}")
+}
+
+async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
+    let registry = Registry::builder()
+        .check_with(check, CheckOptions::new().timeout(timeout))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let report = registry.run(&Selection::all()).await.unwrap();
+    (report, start.elapsed())
+}
+
+fn text(report: &Report) -> String {
+    report.checks[0].outcome.text()
+}
+
+/// The keys matching `health-check:*`, by `SCAN` (never `KEYS`).
+async fn probe_keys(conn: &mut MultiplexedConnection) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor = 0_u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg("health-check:*")
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(conn)
+            .await
+            .unwrap();
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
+#[tokio::test]
+async fn works_on_its_own_connection_and_through_a_connection_manager() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+
+    let cache = RedisCache::connect(&url).unwrap();
+    assert_eq!(cache.identifier(), "CacheBackend");
+    assert_eq!(cache.component_type(), "datastore");
+    let ping = RedisPing::connect(&url).unwrap();
+    assert_eq!(ping.identifier(), "RedisBackend");
+    for _ in 0..3 {
+        cache.check().await.unwrap();
+        ping.check().await.unwrap();
+    }
+
+    let manager = ConnectionManager::new(redis::Client::open(url.as_str()).unwrap())
+        .await
+        .unwrap();
+    let registry = Registry::builder()
+        .check(RedisCache::new(manager.clone()))
+        .check(RedisPing::new(manager))
+        .build()
+        .unwrap();
+    let report = registry.run(&Selection::all()).await.unwrap();
+    for check in &report.checks {
+        assert!(
+            check.outcome.is_working(),
+            "{}: {}",
+            check.name,
+            check.outcome.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn nothing_listening_is_unavailable_at_once() {
+    let addr = net::closed_port();
+    let registry = Registry::builder()
+        .default_timeout(Duration::from_secs(10))
+        .check(RedisCache::connect(&format!("redis://{addr}")).unwrap())
+        .check(RedisPing::connect(&format!("redis://{addr}")).unwrap())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let report = registry.run(&Selection::all()).await.unwrap();
+    let took = start.elapsed();
+    eprintln!("nothing listening: {took:?}: {}", text(&report));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    for check in &report.checks {
+        let text = check.outcome.text();
+        assert!(text.starts_with("unavailable: cannot connect: "), "{text}");
+        assert!(text.to_lowercase().contains("refused"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_hung_server_times_out_and_the_runner_is_free_again() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let hung = net::HungListener::start();
+    let hung_url = format!("redis://{}", hung.addr());
+    let registry = Registry::builder()
+        .check_with(
+            RedisCache::connect(&hung_url).unwrap(),
+            CheckOptions::new()
+                .name("CacheBackend[hung]")
+                .timeout(Duration::from_secs(1)),
+        )
+        .check_with(
+            RedisPing::connect(&hung_url).unwrap(),
+            CheckOptions::new()
+                .name("RedisBackend[hung]")
+                .timeout(Duration::from_secs(1)),
+        )
+        .check(RedisCache::connect(&url).unwrap())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let start = Instant::now();
+        let report = registry.run(&Selection::all()).await.unwrap();
+        let took = start.elapsed();
+        eprintln!("hung: {took:?}: {}", text(&report));
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        for check in &report.checks[..2] {
+            assert_eq!(check.outcome.text(), "unavailable: timed out after 1s");
+        }
+        assert!(report.checks[2].outcome.is_working());
+    }
+    assert!(hung.accepted() >= 2, "the checks did reach the hung server");
+
+    let start = Instant::now();
+    let report = registry
+        .run(&Selection::all().only("CacheBackend"))
+        .await
+        .unwrap();
+    assert!(report.checks[0].outcome.is_working());
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_database_says_which_and_never_shows_the_password() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let logs = capture::Logs::default();
+    let _guard = tracing::subscriber::set_default(logs.clone());
+
+    // The test server has no password: Redis refuses the AUTH all the same.
+    let wrong = with_password_and_db(&url, PASSWORD, "0");
+    let cache = RedisCache::connect(&wrong).unwrap();
+    let ping = RedisPing::connect(&wrong).unwrap();
+    let debug = format!("{cache:?} {ping:?}");
+    let (report, _) = run_one(cache, Duration::from_secs(10)).await;
+    let auth_cache = text(&report);
+    let (report, _) = run_one(ping, Duration::from_secs(10)).await;
+    let auth_ping = text(&report);
+    for text in [&auth_cache, &auth_ping] {
+        assert_eq!(
+            text,
+            "unavailable: cannot connect: Password authentication failed"
+        );
+    }
+
+    let missing_db = with_password_and_db(&url, "", "99");
+    let (report, _) = run_one(
+        RedisCache::connect(&missing_db).unwrap(),
+        Duration::from_secs(10),
+    )
+    .await;
+    let db = text(&report);
+    assert_eq!(
+        db,
+        "unavailable: cannot connect: Redis server refused to switch database: \
+         DB index is out of range"
+    );
+
+    assert!(debug.contains("redis://:***@"), "{debug}");
+    let logged = logs.text();
+    assert!(
+        logged.contains("Password authentication failed"),
+        "the failures were logged: {logged}"
+    );
+    for shown in [&auth_cache, &auth_ping, &db, &debug, &logged] {
+        assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
+    }
+
+    let error = RedisCache::connect(&format!("redis://:{PASSWORD}@h:port")).unwrap_err();
+    assert!(!error.to_string().contains(PASSWORD), "{error}");
+}
+
+#[tokio::test]
+async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
+    let Some(url) = url() else { return };
+    let mut conn = require_server(&url).await;
+    let sentinel = format!("kept {:x}", fastrand::u64(..));
+    let _: () = conn.set("app:sentinel", &sentinel).await.unwrap();
+
+    let slow = slow_proxy(&url, 6379).await;
+    let manager = ConnectionManager::new(redis::Client::open(slow.as_str()).unwrap())
+        .await
+        .unwrap();
+    let registry = |timeout| {
+        Registry::builder()
+            .check_with(
+                RedisCache::connect(&slow).unwrap(),
+                CheckOptions::new().timeout(timeout),
+            )
+            .check_with(
+                RedisCache::new(manager.clone()),
+                CheckOptions::new().name("manager").timeout(timeout),
+            )
+            .build()
+            .unwrap()
+    };
+    // Through the slow proxy a run takes milliseconds: these timeouts cut it before
+    // and after its transaction reaches the server.
+    let mut cut_short = 0;
+    for millis in (1..=12).step_by(1) {
+        let report = registry(Duration::from_millis(millis))
+            .run(&Selection::all())
+            .await
+            .unwrap();
+        cut_short += report
+            .checks
+            .iter()
+            .filter(|c| c.outcome.text().contains("timed out"))
+            .count();
+    }
+    assert!(cut_short >= 5, "runs were cut short: {cut_short}");
+    let working = registry(Duration::from_secs(10));
+    for _ in 0..20 {
+        let report = working.run(&Selection::all()).await.unwrap();
+        for check in &report.checks {
+            assert!(check.outcome.is_working(), "{}", check.outcome.text());
+        }
+    }
+    // Let the proxy deliver what cut-short runs had sent.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    // Another process's probe could be in flight for a moment: wait for it to finish.
+    let mut left = probe_keys(&mut conn).await;
+    for _ in 0..20 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = probe_keys(&mut conn).await;
+    }
+    assert_eq!(left, Vec::<String>::new());
+    let kept: String = conn.get("app:sentinel").await.unwrap();
+    assert_eq!(kept, sentinel, "the sentinel key is intact");
+    let _: () = conn.del("app:sentinel").await.unwrap();
+}
+
+/// A TCP proxy to the server of `url` that holds every chunk for a millisecond before
+/// passing it on, so that short timeouts cut a probe at every stage. Returns `url`
+/// pointing at the proxy.
+async fn slow_proxy(url: &str, default_port: u16) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+
+    async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
+        let mut buf = vec![0; 64 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let (user_info, host_and_path) = match rest.rsplit_once('@') {
+        Some((user_info, host)) => (format!("{user_info}@"), host),
+        None => (String::new(), rest),
+    };
+    let host_end = host_and_path
+        .find(['/', '?'])
+        .unwrap_or(host_and_path.len());
+    let (host, path) = host_and_path.split_at(host_end);
+    let upstream = match tokio::net::lookup_host(host).await {
+        Ok(mut addrs) => addrs.next().unwrap(),
+        // No port in the URL.
+        Err(_) => tokio::net::lookup_host((host, default_port))
+            .await
+            .unwrap()
+            .next()
+            .unwrap(),
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = TcpStream::connect(upstream).await else {
+                continue;
+            };
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(pipe(client_read, server_write));
+            tokio::spawn(pipe(server_read, client_write));
+        }
+    });
+    format!("{scheme}{user_info}{proxy}{path}")
+}
+
+/// A minimal `tracing` subscriber that keeps every event's fields as text.
+mod capture {
+    use std::fmt::{Debug, Write};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use super::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    pub struct Logs(Arc<Mutex<String>>);
+
+    impl Logs {
+        pub fn text(&self) -> String {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    struct Fields<'a>(&'a mut String);
+
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    impl Subscriber for Logs {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            span.record(&mut Fields(&mut self.0.lock().unwrap()));
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, values: &Record<'_>) {
+            values.record(&mut Fields(&mut self.0.lock().unwrap()));
+        }
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut text = self.0.lock().unwrap();
+            event.record(&mut Fields(&mut text));
+            text.push('\n');
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+}
