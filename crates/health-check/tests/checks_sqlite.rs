@@ -120,3 +120,18 @@ async fn a_file_destroyed_under_an_open_connection_is_noticed() {
         )
     );
 }
+
+#[test]
+fn building_the_check_needs_no_runtime_and_touches_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("later.db");
+    // No Tokio runtime here: a binary builds its checks before it starts one.
+    let check = Sqlite::open(&path);
+    assert!(!path.exists(), "the database file is made on the first run");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async { check.check().await }).unwrap();
+    assert!(path.exists());
+}

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
@@ -33,9 +34,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 ///
 /// [`Sqlite::open`] makes a small pool of its own instead, for a database the
 /// application does not hold open (the binary's configuration does this).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Sqlite {
-    pool: SqlitePool,
+    /// The application's pool, or the check's own, made on the first run: sqlx starts
+    /// a pool's maintenance task when the pool is made, which needs a Tokio runtime,
+    /// and building a check must not.
+    pool: OnceLock<SqlitePool>,
+    options: SqliteConnectOptions,
     file: PathBuf,
 }
 
@@ -43,8 +48,13 @@ impl Sqlite {
     /// Checks through the application's pool.
     #[must_use]
     pub fn new(pool: SqlitePool) -> Self {
-        let file = pool.connect_options().get_filename().to_owned();
-        Self { pool, file }
+        let options = (*pool.connect_options()).clone();
+        let file = options.get_filename().to_owned();
+        Self {
+            pool: OnceLock::from(pool),
+            options,
+            file,
+        }
     }
 
     /// Checks the database file at `path` through a pool of its own, which connects on
@@ -52,27 +62,32 @@ impl Sqlite {
     ///
     /// A missing file is created as an empty database; a missing directory is not, and
     /// makes the check fail. The pool holds one connection and waits at most three
-    /// seconds for it.
+    /// seconds for it. Building the check touches neither the file nor the runtime.
     #[must_use]
     pub fn open(path: impl AsRef<Path>) -> Self {
-        let options = SqliteConnectOptions::new()
-            .filename(path.as_ref())
-            .create_if_missing(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy_with(options);
         Self {
-            pool,
+            pool: OnceLock::new(),
+            options: SqliteConnectOptions::new()
+                .filename(path.as_ref())
+                .create_if_missing(true),
             file: path.as_ref().to_owned(),
         }
+    }
+
+    fn pool(&self) -> &SqlitePool {
+        self.pool.get_or_init(|| {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_lazy_with(self.options.clone())
+        })
     }
 }
 
 impl HealthCheck for Sqlite {
     async fn check(&self) -> CheckResult {
         let file = self.file.display();
-        let mut connection = self.pool.acquire().await.map_err(|e| {
+        let mut connection = self.pool().acquire().await.map_err(|e| {
             CheckError::unavailable(format!(
                 "cannot open sqlite database {file}: {}",
                 describe(&e)
