@@ -186,7 +186,7 @@ async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
     .unwrap();
     assert_eq!(stored, ["STORED"]);
 
-    let slow = slow_proxy(&addr, 11211).await;
+    let slow = net::slow_proxy(&addr, 11211).await;
     let registry = |timeout| {
         Registry::builder()
             .check_with(
@@ -239,59 +239,4 @@ async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
         "the sentinel key is intact"
     );
     command(&mut conn, "delete app:sentinel").await.unwrap();
-}
-
-/// A TCP proxy to the server of `url` that holds every chunk for a millisecond before
-/// passing it on, so that short timeouts cut a probe at every stage. Returns `url`
-/// pointing at the proxy.
-async fn slow_proxy(url: &str, default_port: u16) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-    use tokio::net::{TcpListener, TcpStream};
-
-    async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
-        let mut buf = vec![0; 64 * 1024];
-        while let Ok(n @ 1..) = from.read(&mut buf).await {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            if to.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    }
-
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), url),
-    };
-    let (user_info, host_and_path) = match rest.rsplit_once('@') {
-        Some((user_info, host)) => (format!("{user_info}@"), host),
-        None => (String::new(), rest),
-    };
-    let host_end = host_and_path
-        .find(['/', '?'])
-        .unwrap_or(host_and_path.len());
-    let (host, path) = host_and_path.split_at(host_end);
-    let upstream = match tokio::net::lookup_host(host).await {
-        Ok(mut addrs) => addrs.next().unwrap(),
-        // No port in the URL.
-        Err(_) => tokio::net::lookup_host((host, default_port))
-            .await
-            .unwrap()
-            .next()
-            .unwrap(),
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = TcpStream::connect(upstream).await else {
-                continue;
-            };
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            tokio::spawn(pipe(client_read, server_write));
-            tokio::spawn(pipe(server_read, client_write));
-        }
-    });
-    format!("{scheme}{user_info}{proxy}{path}")
 }

@@ -9,10 +9,12 @@
 
 #![cfg(feature = "postgres")]
 
+#[path = "support/logs.rs"]
+mod logs;
 #[path = "support/net.rs"]
 mod net;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use health_check::checks::Postgres;
@@ -176,7 +178,7 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
 async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_password() {
     let Some(url) = url() else { return };
     require_server(&url).await;
-    let logs = capture::Logs::default();
+    let logs = logs::Logs::default();
     let _guard = tracing::subscriber::set_default(logs.clone());
 
     // The server trusts loopback, so the wrong credentials are a role that does not
@@ -285,7 +287,7 @@ async fn probe_tables(conn: &mut PgConnection) -> i64 {
 async fn no_probe_table_is_left_behind_even_when_cut_short() {
     let Some(url) = url() else { return };
     require_server(&url).await;
-    let slow = slow_proxy(&url, 5432).await;
+    let slow = net::slow_proxy(&url, 5432).await;
 
     // One connection, so that every run and the final look share a session.
     let pool = PgPoolOptions::new()
@@ -334,108 +336,4 @@ async fn no_probe_table_is_left_behind_even_when_cut_short() {
     drop(conn);
     let mut fresh = PgConnection::connect(&url).await.unwrap();
     assert_eq!(probe_tables(&mut fresh).await, 0, "on a fresh connection");
-}
-
-/// A TCP proxy to the server of `url` that holds every chunk for a millisecond before
-/// passing it on, so that short timeouts cut a probe at every stage. Returns `url`
-/// pointing at the proxy.
-async fn slow_proxy(url: &str, default_port: u16) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-    use tokio::net::{TcpListener, TcpStream};
-
-    async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
-        let mut buf = vec![0; 64 * 1024];
-        while let Ok(n @ 1..) = from.read(&mut buf).await {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            if to.write_all(&buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    }
-
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), url),
-    };
-    let (user_info, host_and_path) = match rest.rsplit_once('@') {
-        Some((user_info, host)) => (format!("{user_info}@"), host),
-        None => (String::new(), rest),
-    };
-    let host_end = host_and_path
-        .find(['/', '?'])
-        .unwrap_or(host_and_path.len());
-    let (host, path) = host_and_path.split_at(host_end);
-    let upstream = match tokio::net::lookup_host(host).await {
-        Ok(mut addrs) => addrs.next().unwrap(),
-        // No port in the URL.
-        Err(_) => tokio::net::lookup_host((host, default_port))
-            .await
-            .unwrap()
-            .next()
-            .unwrap(),
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxy = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = TcpStream::connect(upstream).await else {
-                continue;
-            };
-            let (client_read, client_write) = client.into_split();
-            let (server_read, server_write) = server.into_split();
-            tokio::spawn(pipe(client_read, server_write));
-            tokio::spawn(pipe(server_read, client_write));
-        }
-    });
-    format!("{scheme}{user_info}{proxy}{path}")
-}
-
-/// A minimal `tracing` subscriber that keeps every event's fields as text.
-mod capture {
-    use std::fmt::{Debug, Write};
-
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::{Event, Metadata, Subscriber};
-
-    use super::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    pub struct Logs(Arc<Mutex<String>>);
-
-    impl Logs {
-        pub fn text(&self) -> String {
-            self.0.lock().unwrap().clone()
-        }
-    }
-
-    struct Fields<'a>(&'a mut String);
-
-    impl Visit for Fields<'_> {
-        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-            let _ = write!(self.0, " {}={value:?}", field.name());
-        }
-    }
-
-    impl Subscriber for Logs {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, span: &Attributes<'_>) -> Id {
-            span.record(&mut Fields(&mut self.0.lock().unwrap()));
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, values: &Record<'_>) {
-            values.record(&mut Fields(&mut self.0.lock().unwrap()));
-        }
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let mut text = self.0.lock().unwrap();
-            event.record(&mut Fields(&mut text));
-            text.push('\n');
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
 }
