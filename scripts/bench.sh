@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Load test of `health-check serve` with wrk on loopback: the embedded default config,
-# each endpoint format against a baseline measured in the same run (the server's own
-# `/` redirect, which runs no check), reported as requests/s, latency and the ratio
-# to the baseline.
+# Benchmarks, each against a baseline measured in the same run, reported as ratios:
 #
-#   scripts/bench.sh                 10 s per case, 2 threads, 16 connections
+# 1. criterion (crates/health-check/benches/runner.rs): the runner and a whole
+#    endpoint request, next to hand-written equivalents without the machinery.
+# 2. A load test of `health-check serve` with wrk on loopback, on the embedded default
+#    config: each format next to the server's own `/` redirect, which runs no check.
+#
+#   scripts/bench.sh                 10 s per wrk case, 2 threads, 16 connections
 #   DURATION=30s CONNECTIONS=64 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +20,26 @@ if ! command -v wrk >/dev/null; then
     apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 fi
 
+target_dir=$(realpath "${CARGO_TARGET_DIR:-target}")
+
+echo "== criterion"
+cargo bench -q -p health-check --bench runner -- --noplot 2>&1 | grep -E '^[a-z]+/[a-z]+ +time:' || true
+python3 - "$target_dir/criterion" <<'PY'
+import json, sys
+root = sys.argv[1]
+def mean(group, name):
+    with open(f"{root}/{group}/{name}/new/estimates.json") as f:
+        return json.load(f)["mean"]["point_estimate"]
+print("\n| case | mean | baseline | ratio |\n|---|---|---|---|")
+for group, name in [("runner", "registry"), ("endpoint", "json")]:
+    ours, base = mean(group, name), mean(group, "baseline")
+    print(f"| {group}/{name} | {ours / 1000:.2f} µs | {base / 1000:.2f} µs | {ours / base:.2f} |")
+PY
+
+echo
+echo "== wrk"
 cargo build --release -q -p health-check-cli
-binary=$(realpath "${CARGO_TARGET_DIR:-target}")/release/health-check
+binary=$target_dir/release/health-check
 
 workdir=$(mktemp -d)
 out="$workdir/serve.out"
