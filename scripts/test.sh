@@ -17,6 +17,9 @@ fi
 
 step "backend services"
 scripts/services.sh
+# The Celery tests start their own Python workers; install Celery once up front
+# rather than inside the first test.
+scripts/celery-worker.sh install
 
 step "Rust tests (all features)"
 cargo nextest run --workspace --all-features --no-fail-fast "$@"

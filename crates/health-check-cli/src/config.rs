@@ -7,13 +7,14 @@
 //! 3. the tree is deserialized into the plain serde data of [`raw`], which rejects
 //!    unknown keys and wrong types;
 //! 4. [`validate`] turns that data into a registry and an endpoint, in one step, with
-//!    the kinds of check of [`kind`].
+//!    the kinds of check of [`kind`], each built from its own keys ([`keys`]).
 //!
 //! Every error is a [`ConfigError`] naming the file, the line and the key, which
 //! [`diagnostic`] finds from the spans of the tree.
 
 mod diagnostic;
 mod interpolate;
+mod keys;
 mod kind;
 mod raw;
 mod validate;
@@ -157,11 +158,20 @@ mod tests {
             reference.checks,
             [
                 "DatabaseBackend",
+                "DatabaseBackend[postgres]",
+                "DatabaseBackend[mysql]",
                 "StorageBackend",
+                "S3StorageBackend",
                 "CacheBackend",
+                "CacheBackend[redis]",
+                "CacheBackend[memcached]",
+                "RedisBackend",
                 "DiskUsage",
                 "MemoryUsage",
-                "TcpConnect[postgres]"
+                "TcpConnect[postgres]",
+                "DnsLookup",
+                "HttpEndpoint",
+                "RemoteHealth"
             ]
         );
         let default = parse_with(DEFAULT, &[("HEALTH_CHECK_DATA_DIR", "/srv/hc")]).unwrap();
@@ -306,8 +316,20 @@ mod tests {
             "health.toml:3: check #1 (memory-cache): key `warn-above` does not apply to kind `memory-cache` (it takes none)"
         );
         assert_eq!(
-            error("[[check]]\nkind = \"postgres\"\n"),
-            "health.toml:2: check #1: unknown kind `postgres` (expected one of: sqlite, filesystem, memory-cache, disk, memory, tcp)"
+            error("[[check]]\nkind = \"mongodb\"\n"),
+            "health.toml:2: check #1: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"s3\"\nalias = \"x\"\n"),
+            "health.toml:1: check #1 (s3): missing key `bucket`"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"redis\"\nurl = \"redis://h\"\nwrite-probe = true\n"),
+            "health.toml:4: check #1 (redis): key `write-probe` does not apply to kind `redis` (it takes: url)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"remote\"\nurl = \"http://h/\"\nbody-contains = \"ok\"\n"),
+            "health.toml:4: check #1 (remote): key `body-contains` does not apply to kind `remote` (it takes: url, bearer-token)"
         );
     }
 
@@ -431,6 +453,211 @@ mod tests {
         assert_eq!(
             error_with("[server]\nfailure-status = \"${SECRET}\"\n", &vars),
             "health.toml:2: [server]: `failure-status`: invalid type: string \"***\", expected u16"
+        );
+    }
+
+    /// Every key of every new kind, set: the checks build, offline, under their names.
+    const EVERY_KEY: &str = r#"
+[[check]]
+kind = "postgres"
+url = "postgres://app:${DB_PASSWORD}@db.internal:5432/orders?sslmode=disable"
+write-probe = true
+
+[[check]]
+kind = "mysql"
+url = "mariadb://app@db.internal/shop"
+write-probe = false
+alias = "shop"
+
+[[check]]
+kind = "s3"
+bucket = "uploads"
+endpoint = "http://127.0.0.1:9000"
+region = "eu-west-1"
+path-style = true
+access-key-id = "health"
+secret-access-key = "${S3_SECRET}"
+prefix = "probes/"
+
+[[check]]
+kind = "redis"
+url = "redis://:${REDIS_PASSWORD}@cache.internal:6379/1"
+
+[[check]]
+kind = "memcached"
+addr = "memcache://cache.internal"
+alias = "memcached"
+
+[[check]]
+kind = "redis-ping"
+url = "redis://broker.internal"
+
+[[check]]
+kind = "dns"
+host = "localhost"
+expect-addresses = ["127.0.0.1", "::1"]
+
+[[check]]
+kind = "http"
+url = "https://status.example.com/health?token=abc"
+expect-status = [200, 204]
+body-contains = "ok"
+follow-redirects = 3
+bearer-token = "${TOKEN}"
+
+[[check]]
+kind = "http"
+url = "http://127.0.0.1:8080/"
+expect-status = 503
+alias = "maintenance"
+
+[[check]]
+kind = "remote"
+url = "http://orders.internal:8000/ht/ready/"
+bearer-token = "t0ken-hunter2"
+"#;
+
+    const SECRETS: [(&str, &str); 4] = [
+        ("DB_PASSWORD", "hunter2-db"),
+        ("S3_SECRET", "hunter2-s3"),
+        ("REDIS_PASSWORD", "hunter2-redis"),
+        ("TOKEN", "hunter2-token"),
+    ];
+
+    #[test]
+    fn every_key_of_the_backend_kinds_builds_offline() {
+        let config = parse_with(EVERY_KEY, &SECRETS).unwrap();
+        assert_eq!(
+            config.checks,
+            [
+                "DatabaseBackend",
+                "DatabaseBackend[shop]",
+                "S3StorageBackend",
+                "CacheBackend",
+                "CacheBackend[memcached]",
+                "RedisBackend",
+                "DnsLookup",
+                "HttpEndpoint",
+                "HttpEndpoint[maintenance]",
+                "RemoteHealth"
+            ]
+        );
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let config = parse_with(EVERY_KEY, &SECRETS).unwrap();
+        let mut tree = DeTable::parse(EVERY_KEY).unwrap();
+        let interpolated = interpolate::document(tree.get_mut(), &env_of(&SECRETS)).unwrap();
+        let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap();
+        for debug in [
+            format!("{config:?}"),
+            format!("{config:#?}"),
+            format!("{raw:?}"),
+            format!("{interpolated:?}"),
+        ] {
+            assert!(!debug.contains("hunter2"), "{debug}");
+        }
+        let raw = format!("{raw:?}");
+        assert!(raw.contains("postgres://app:***@db.internal"), "{raw}");
+        assert!(raw.contains("token=***"), "{raw}");
+    }
+
+    #[test]
+    fn invalid_urls_are_config_errors_without_their_password() {
+        assert_eq!(
+            error("[[check]]\nkind = \"postgres\"\nurl = \"mysql://app:hunter2@db/x\"\n"),
+            "health.toml:3: check #1 (postgres): `url`: invalid URL `mysql://app:***@db/x`: expected postgres://, postgresql://"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"mysql\"\nurl = \"mysql://app:hunter2@db:port/x\"\n"),
+            "health.toml:3: check #1 (mysql): `url`: invalid URL `mysql://app:***@db:port/x`: invalid port number"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"redis\"\nurl = \"rediss://:hunter2@cache\"\n"),
+            "health.toml:3: check #1 (redis): `url`: invalid URL `rediss://:***@cache`: can't connect with TLS, the feature is not enabled"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"memcached\"\naddr = \"cache:port\"\n"),
+            "health.toml:3: check #1 (memcached): `addr`: invalid address `cache:port`: `port` is not a port number"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"http\"\nurl = \"http://u:hunter2@a.test/\"\n"),
+            "health.toml:3: check #1 (http): `url`: invalid URL `http://u:***@a.test/`: credentials in the URL are not supported; use a bearer token"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"remote\"\nurl = \"/ht/\"\n"),
+            "health.toml:3: check #1 (remote): `url`: invalid URL `/ht/`: it has no scheme (http:// or https://)"
+        );
+        assert_eq!(
+            error(
+                "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"http://k:hunter2@s3.test\"\n"
+            ),
+            "health.toml:4: check #1 (s3): `endpoint`: invalid URL `http://k:***@s3.test`: credentials in the URL are not supported; use `access-key-id` and `secret-access-key`"
+        );
+        // Interpolated: not even the redacted URL, nor a part of it the reason quotes.
+        assert_eq!(
+            error_with(
+                "[[check]]\nkind = \"postgres\"\nurl = \"${URL}\"\n",
+                &[("URL", "postgres://app:hunter2@db:5432x/x")]
+            ),
+            "health.toml:3: check #1 (postgres): `url`: invalid URL ***: invalid port number"
+        );
+        assert_eq!(
+            error_with(
+                "[[check]]\nkind = \"memcached\"\naddr = \"${ADDR}\"\n",
+                &[("ADDR", "cache:hunter2")]
+            ),
+            "health.toml:3: check #1 (memcached): `addr`: invalid address ***: *** is not a port number"
+        );
+    }
+
+    #[test]
+    fn backend_keys_are_validated() {
+        assert_eq!(
+            error("[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\nsecret-access-key = \"hunter2\"\n"),
+            "health.toml:5: check #1 (s3): `secret-access-key`: needs `access-key-id` too (set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        );
+        assert_eq!(
+            error(
+                "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\nsecret-access-key = \" \"\n"
+            ),
+            "health.toml:5: check #1 (s3): `secret-access-key`: must not be empty"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nexpect-status = [200, 42]\n"),
+            "health.toml:4: check #1 (http): `expect-status`: must be status codes from 100 to 599, not 42"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nexpect-status = \"200\"\n"),
+            "health.toml:4: check #1 (http): `expect-status`: invalid type: string \"200\", expected a status code or an array of status codes"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nfollow-redirects = -1\n"),
+            "health.toml:4: check #1 (http): `follow-redirects`: invalid value: integer `-1`, expected usize"
+        );
+        assert_eq!(
+            error_with(
+                "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = \"${T}\"\n",
+                &[("T", "hunter2\r\nX-Evil: 1")]
+            ),
+            "health.toml:4: check #1 (http): `bearer-token`: holds characters an HTTP header cannot carry (a line break, a control character)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"dns\"\nhost = \"db:5432\"\n"),
+            "health.toml:3: check #1 (dns): `host`: must be a host name without a port (like `db.internal`), not `db:5432`"
+        );
+        assert_eq!(
+            error(
+                "[[check]]\nkind = \"dns\"\nhost = \"db\"\nexpect-addresses = [\"10.0.0.1\",\n  \"ten\"]\n"
+            ),
+            "health.toml:5: check #1 (dns): `expect-addresses`: must be IP addresses (like `10.0.0.5` or `::1`), not `ten`"
+        );
+        assert_eq!(
+            error(
+                "[[check]]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\nwrite-probe = \"yes\"\n"
+            ),
+            "health.toml:4: check #1 (postgres): `write-probe`: invalid type: string \"yes\", expected a boolean"
         );
     }
 }

@@ -21,7 +21,7 @@ fn the_printed_reference_validates() {
     write(dir.path(), "health.toml", REFERENCE);
     let run = ran(dir.path(), &["config", "health.toml"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.stdout, "health.toml: ok (6 checks)\n");
+    assert_eq!(run.stdout, "health.toml: ok (15 checks)\n");
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn every_kind_of_config_error_names_the_file_line_and_key() {
     assert_error(&format!("{TCP}critical = \"yes\"\n"), 4, "critical");
     assert_error(&format!("{TCP}timeout = \"soon\"\n"), 4, "timeout");
     assert_error("[server]\nfailure-status = 302\n", 2, "failure-status");
-    assert_error("[[check]]\nkind = \"redis\"\n", 2, "redis");
+    assert_error("[[check]]\nkind = \"mongodb\"\n", 2, "mongodb");
     // Name and alias, and a duplicate name on the second check.
     assert_error(&format!("{TCP}name = \"A\"\nalias = \"b\"\n"), 5, "alias");
     let duplicate = assert_error(&format!("{TCP}\n{TCP}"), 6, "TcpConnect");
@@ -101,6 +101,147 @@ fn every_kind_of_config_error_names_the_file_line_and_key() {
         "addr",
     );
     assert!(unset.contains("`NOT_SET_ANYWHERE` is not set"), "{unset}");
+}
+
+#[test]
+fn every_backend_kind_rule_names_the_file_line_and_key() {
+    // Required keys.
+    for kind in ["postgres", "mysql", "redis", "redis-ping", "http", "remote"] {
+        let missing = assert_error(&format!("[[check]]\nkind = \"{kind}\"\n"), 1, "url");
+        assert!(
+            missing.contains(&format!("check #1 ({kind}): missing key")),
+            "{missing}"
+        );
+    }
+    assert_error("[[check]]\nkind = \"memcached\"\n", 1, "addr");
+    assert_error(
+        "[[check]]\nkind = \"s3\"\nregion = \"eu-west-1\"\n",
+        1,
+        "bucket",
+    );
+    assert_error("[[check]]\nkind = \"dns\"\n", 1, "host");
+    // A key of another kind.
+    let misplaced = assert_error(
+        "[[check]]\nkind = \"redis\"\nurl = \"redis://h\"\nwrite-probe = true\n",
+        4,
+        "write-probe",
+    );
+    assert!(
+        misplaced.contains("does not apply to kind `redis`"),
+        "{misplaced}"
+    );
+    assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nurl = \"http://h\"\n",
+        4,
+        "url",
+    );
+    assert_error(
+        "[[check]]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\n\nbearer-token = \"t\"\n",
+        5,
+        "bearer-token",
+    );
+    assert_error(
+        "[[check]]\nkind = \"dns\"\nhost = \"h\"\naddr = \"h:1\"\n",
+        4,
+        "addr",
+    );
+    // URLs and addresses the library cannot use, their password masked.
+    for (kind, key, value) in [
+        ("postgres", "url", "mysql://app:hunter2@db/x"),
+        ("mysql", "url", "mysql://app:hunter2@db:port/x"),
+        ("redis", "url", "http://:hunter2@cache/"),
+        ("redis-ping", "url", "redis://:hunter2@cache:x"),
+        ("memcached", "addr", "memcache://u:hunter2@cache"),
+        ("http", "url", "ftp://u:hunter2@files/"),
+        ("remote", "url", "http://u:hunter2@orders/ht/"),
+    ] {
+        let text = format!("[[check]]\nkind = \"{kind}\"\n{key} = \"{value}\"\n");
+        let message = assert_error(&text, 3, key);
+        assert!(message.contains(":***@"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+    let endpoint = assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"s3.example.com\"\n",
+        4,
+        "endpoint",
+    );
+    assert!(
+        endpoint.contains("invalid URL `s3.example.com`"),
+        "{endpoint}"
+    );
+    // Values.
+    assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\n",
+        4,
+        "secret-access-key",
+    );
+    assert_error(
+        "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nexpect-status = 42\n",
+        4,
+        "expect-status",
+    );
+    assert_error(
+        "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nfollow-redirects = \"yes\"\n",
+        4,
+        "follow-redirects",
+    );
+    assert_error(
+        "[[check]]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\nwrite-probe = 1\n",
+        4,
+        "write-probe",
+    );
+    assert_error(
+        "[[check]]\nkind = \"dns\"\nhost = \"h\"\nexpect-addresses = [\"h\"]\n",
+        4,
+        "expect-addresses",
+    );
+}
+
+#[test]
+fn an_interpolated_url_or_token_never_appears_in_an_error() {
+    let dir = temp_dir();
+    for (text, value) in [
+        (
+            "[[check]]\nkind = \"postgres\"\nurl = \"${V}\"\n",
+            "postgres://app:pa55w0rd@db:54x/app",
+        ),
+        (
+            "[[check]]\nkind = \"mysql\"\nurl = \"${V}\"\n",
+            "postgres://app:pa55w0rd@db/app",
+        ),
+        ("[[check]]\nkind = \"redis\"\nurl = \"${V}\"\n", "pa55w0rd"),
+        (
+            "[[check]]\nkind = \"memcached\"\naddr = \"${V}\"\n",
+            "cache:pa55w0rd",
+        ),
+        (
+            "[[check]]\nkind = \"http\"\nurl = \"${V}\"\n",
+            "http://u:pa55w0rd@h/",
+        ),
+        (
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"${V}\"\n",
+            "pa55w0rd",
+        ),
+        (
+            "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = \"${V}\"\n",
+            "pa55w0rd\n",
+        ),
+        ("[[check]]\nkind = \"dns\"\nhost = \"${V}\"\n", "pa55w0rd:1"),
+    ] {
+        write(dir.path(), "health.toml", text);
+        let output = health_check(dir.path())
+            .env("V", value)
+            .args(["config", "health.toml"])
+            .output()
+            .unwrap();
+        let run = Ran::from(output);
+        assert_eq!(run.code, Some(2), "{run:?}");
+        assert!(!run.stderr.contains("pa55"), "{run:?}");
+        assert!(
+            run.stderr.starts_with("health-check: health.toml:"),
+            "{run:?}"
+        );
+    }
 }
 
 #[test]

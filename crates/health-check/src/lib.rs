@@ -46,6 +46,7 @@
 //! | `http`   | [`checks::HttpEndpoint`]: a URL answers with an expected status and body |
 //! | `remote` | [`checks::RemoteHealth`]: each check of another service's health endpoint |
 //! | `dns`    | [`checks::DnsLookup`]: a name resolves |
+//! | `celery` | [`checks::Celery`]: `CeleryBackend`, Celery workers answer a control `ping` over RabbitMQ or Redis |
 //! | `rustls` | HTTPS for `s3`, `http` and `remote` (rustls, webpki roots) |
 //! | `full`   | all of the above |
 //!

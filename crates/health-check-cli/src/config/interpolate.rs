@@ -52,10 +52,18 @@ impl fmt::Display for InterpolateError {
 }
 
 /// The string values that came from interpolation, by span: errors show them as `***`
-/// because environment variables are where secrets live.
-#[derive(Debug, Default)]
+/// because environment variables are where secrets live, and so does `Debug`.
+#[derive(Default)]
 pub(super) struct Interpolated {
     values: HashMap<Range<usize>, String>,
+}
+
+impl fmt::Debug for Interpolated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Interpolated")
+            .field("values", &self.values.len())
+            .finish()
+    }
 }
 
 impl Interpolated {

@@ -2,49 +2,78 @@
 //!
 //! Adding a kind is a variant of [`Kind`], its name and kind-specific keys, and an arm
 //! of [`Kind::register`] that builds the check from [`KindKeys`]; a new key also goes
-//! into [`RawCheck`] and `reference.toml`.
+//! into [`RawCheck`](super::raw::RawCheck), a reader in [`KindKeys`] when it needs
+//! validating, and `reference.toml`.
 
-use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use health_check::checks::{DiskUsage, Filesystem, MemoryCache, MemoryUsage, Sqlite, TcpConnect};
-use toml::Spanned;
+use health_check::checks::{
+    DiskUsage, DnsLookup, Filesystem, HttpEndpoint, Memcached, MemoryCache, MemoryUsage, MySql,
+    Postgres, RedisCache, RedisPing, RemoteHealth, S3Storage, Sqlite, TcpConnect,
+};
 
-use super::diagnostic::{ConfigError, Diagnostics, Section};
-use super::raw::RawCheck;
+use super::diagnostic::ConfigError;
+use super::keys::{KindKeys, flag};
 use super::validate::{Registered, Registrar};
 
 /// A kind of check, as written in `kind = "…"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     Sqlite,
+    Postgres,
+    Mysql,
     Filesystem,
+    S3,
     MemoryCache,
+    Redis,
+    Memcached,
+    RedisPing,
     Disk,
     Memory,
     Tcp,
+    Dns,
+    Http,
+    Remote,
 }
 
 impl Kind {
     /// Every kind, in the order error messages list them.
-    pub(super) const ALL: [Self; 6] = [
+    pub(super) const ALL: [Self; 15] = [
         Self::Sqlite,
+        Self::Postgres,
+        Self::Mysql,
         Self::Filesystem,
+        Self::S3,
         Self::MemoryCache,
+        Self::Redis,
+        Self::Memcached,
+        Self::RedisPing,
         Self::Disk,
         Self::Memory,
         Self::Tcp,
+        Self::Dns,
+        Self::Http,
+        Self::Remote,
     ];
 
     /// The name in `kind = "…"`.
     pub(super) const fn name(self) -> &'static str {
         match self {
             Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
             Self::Filesystem => "filesystem",
+            Self::S3 => "s3",
             Self::MemoryCache => "memory-cache",
+            Self::Redis => "redis",
+            Self::Memcached => "memcached",
+            Self::RedisPing => "redis-ping",
             Self::Disk => "disk",
             Self::Memory => "memory",
             Self::Tcp => "tcp",
+            Self::Dns => "dns",
+            Self::Http => "http",
+            Self::Remote => "remote",
         }
     }
 
@@ -57,14 +86,35 @@ impl Kind {
     pub(super) const fn keys(self) -> &'static [&'static str] {
         match self {
             Self::Sqlite | Self::Filesystem => &["path"],
+            Self::Postgres | Self::Mysql => &["url", "write-probe"],
+            Self::S3 => &[
+                "bucket",
+                "endpoint",
+                "region",
+                "path-style",
+                "access-key-id",
+                "secret-access-key",
+                "prefix",
+            ],
             Self::MemoryCache => &[],
+            Self::Redis | Self::RedisPing => &["url"],
+            Self::Memcached | Self::Tcp => &["addr"],
             Self::Disk => &["path", "warn-above", "fail-above"],
             Self::Memory => &["warn-above", "fail-above"],
-            Self::Tcp => &["addr"],
+            Self::Dns => &["host", "expect-addresses"],
+            Self::Http => &[
+                "url",
+                "expect-status",
+                "body-contains",
+                "follow-redirects",
+                "bearer-token",
+            ],
+            Self::Remote => &["url", "bearer-token"],
         }
     }
 
-    /// Builds the check from its keys and registers it.
+    /// Builds the check from its keys and registers it. Building never touches the
+    /// network: the checks connect when they first run.
     ///
     /// # Errors
     ///
@@ -74,19 +124,32 @@ impl Kind {
         keys: &KindKeys<'_>,
         registrar: Registrar,
     ) -> Result<Registered, ConfigError> {
+        let check = keys.check;
         Ok(match self {
             Self::Sqlite => {
                 let path = keys.path()?;
                 let dir = path.parent().map(Path::to_path_buf);
                 registrar.add(Sqlite::open(path)).expecting_dir(dir)
             }
+            Self::Postgres => registrar.add(
+                keys.url(Postgres::connect)?
+                    .write_probe(flag(&check.write_probe)),
+            ),
+            Self::Mysql => registrar.add(
+                keys.url(MySql::connect)?
+                    .write_probe(flag(&check.write_probe)),
+            ),
             Self::Filesystem => {
                 let dir = keys.path()?;
                 registrar
                     .add(Filesystem::new(&dir))
                     .expecting_dir(Some(dir))
             }
+            Self::S3 => registrar.add(s3(keys)?),
             Self::MemoryCache => registrar.add(MemoryCache::new()),
+            Self::Redis => registrar.add(keys.url(RedisCache::connect)?),
+            Self::Memcached => registrar.add(keys.address(Memcached::connect)?),
+            Self::RedisPing => registrar.add(keys.url(RedisPing::connect)?),
             Self::Disk => {
                 let mut check = DiskUsage::new(keys.path()?);
                 let (warn, fail) = keys.thresholds()?;
@@ -110,97 +173,71 @@ impl Kind {
                 registrar.add(check)
             }
             Self::Tcp => registrar.add(TcpConnect::new(keys.addr()?)),
+            Self::Dns => {
+                let mut lookup = DnsLookup::new(keys.host()?);
+                for address in keys.expected_addresses()? {
+                    lookup = lookup.expect_address(address);
+                }
+                registrar.add(lookup)
+            }
+            Self::Http => {
+                let mut http = keys.url(HttpEndpoint::new)?;
+                if let Some(codes) = keys.expected_statuses()? {
+                    http = http.expect_statuses(codes);
+                }
+                if let Some(text) = &check.body_contains {
+                    http = http.body_contains(keys.non_empty("body-contains", text)?);
+                }
+                if let Some(limit) = &check.follow_redirects {
+                    http = http.follow_redirects(*limit.get_ref());
+                }
+                if let Some(token) = keys.bearer_token()? {
+                    http = http.bearer_token(token);
+                }
+                registrar.add(http)
+            }
+            Self::Remote => {
+                let mut remote = keys.url(RemoteHealth::new)?;
+                if let Some(token) = keys.bearer_token()? {
+                    remote = remote.bearer_token(token);
+                }
+                registrar.add(remote)
+            }
         })
     }
 }
 
-/// The kind-specific values of one check, validated on the way out.
-pub(super) struct KindKeys<'a> {
-    pub(super) check: &'a RawCheck,
-    /// The span of the check's table, for errors about a missing key.
-    pub(super) header: Range<usize>,
-    pub(super) section: &'a Section,
-    pub(super) diagnostics: &'a Diagnostics<'a>,
-    /// Relative paths are relative to this: the config file's directory.
-    pub(super) base_dir: &'a Path,
-}
-
-impl KindKeys<'_> {
-    fn required<'v, T>(
-        &self,
-        key: &str,
-        value: &'v Option<Spanned<T>>,
-    ) -> Result<&'v Spanned<T>, ConfigError> {
-        value.as_ref().ok_or_else(|| {
-            self.diagnostics.error(
-                self.header.clone(),
-                format!("{}: missing key `{key}`", self.section),
-            )
-        })
+/// The `s3` check: `bucket`, required, and the optional keys over the library's
+/// defaults (which read the standard `AWS_*` environment variables).
+fn s3(keys: &KindKeys<'_>) -> Result<S3Storage, ConfigError> {
+    let check = keys.check;
+    let bucket = keys.required("bucket", &check.bucket)?;
+    let mut s3 = S3Storage::new(keys.non_empty("bucket", bucket)?);
+    if let Some(endpoint) = &check.endpoint {
+        s3 = keys.built("endpoint", endpoint.span(), &endpoint.get_ref().0, |url| {
+            // The library's advice names its builder method, not the config's keys.
+            s3.endpoint(url).map_err(|mut error| {
+                error.reason = error.reason.replace(
+                    "use `credentials`",
+                    "use `access-key-id` and `secret-access-key`",
+                );
+                error
+            })
+        })?;
     }
-
-    fn invalid(&self, key: &str, span: Range<usize>, problem: &str) -> ConfigError {
-        self.diagnostics
-            .error(span, format!("{}: `{key}`: {problem}", self.section))
+    if let Some(region) = &check.region {
+        s3 = s3.region(keys.non_empty("region", region)?);
     }
-
-    /// `path`, required, resolved against the config file's directory.
-    fn path(&self) -> Result<PathBuf, ConfigError> {
-        let path = self.required("path", &self.check.path)?;
-        if path.get_ref().is_empty() {
-            return Err(self.invalid("path", path.span(), "must not be empty"));
-        }
-        Ok(self.base_dir.join(path.get_ref()))
+    if let Some(path_style) = &check.path_style {
+        s3 = s3.path_style(*path_style.get_ref());
     }
-
-    /// `addr`, required, as `host:port`.
-    fn addr(&self) -> Result<String, ConfigError> {
-        let addr = self.required("addr", &self.check.addr)?;
-        let valid = addr
-            .get_ref()
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-        if !valid {
-            let problem = format!(
-                "must be `host:port` (like `db.internal:5432`), not {}",
-                self.diagnostics.shown(addr)
-            );
-            return Err(self.invalid("addr", addr.span(), &problem));
-        }
-        Ok(addr.get_ref().clone())
+    if let Some((id, secret)) = keys.credentials()? {
+        s3 = s3.credentials(id, secret);
     }
-
-    /// `warn-above` and `fail-above`, optional percentages, the warning below the
-    /// failure when both are set.
-    fn thresholds(&self) -> Result<(Option<f64>, Option<f64>), ConfigError> {
-        let percent = |key: &str, value: &Option<Spanned<f64>>| match value {
-            Some(value) if !(0.0..=100.0).contains(value.get_ref()) => Err(self.invalid(
-                key,
-                value.span(),
-                &format!(
-                    "must be a percentage from 0 to 100, not {}",
-                    value.get_ref()
-                ),
-            )),
-            Some(value) => Ok(Some(*value.get_ref())),
-            None => Ok(None),
-        };
-        let warn = percent("warn-above", &self.check.warn_above)?;
-        let fail = percent("fail-above", &self.check.fail_above)?;
-        if let (Some(warn), Some(fail), Some(span)) = (
-            warn,
-            fail,
-            self.check.fail_above.as_ref().map(Spanned::span),
-        ) && warn > fail
-        {
-            return Err(self.invalid(
-                "fail-above",
-                span,
-                &format!("must not be below `warn-above` ({warn} > {fail})"),
-            ));
-        }
-        Ok((warn, fail))
+    if let Some(prefix) = &check.prefix {
+        s3 = s3.prefix(prefix.get_ref());
     }
+    Ok(s3)
 }
 
 #[cfg(test)]
@@ -208,10 +245,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_kind_has_its_own_name_and_lists_each_key_once() {
+        for (i, kind) in Kind::ALL.iter().enumerate() {
+            assert!(
+                !Kind::ALL[..i]
+                    .iter()
+                    .any(|other| other.name() == kind.name()),
+                "{kind:?}"
+            );
+            let keys = kind.keys();
+            for (j, key) in keys.iter().enumerate() {
+                assert!(!keys[..j].contains(key), "{kind:?}: {key}");
+            }
+        }
+    }
+
+    #[test]
     fn names_round_trip() {
         for kind in Kind::ALL {
             assert_eq!(Kind::from_name(kind.name()), Some(kind));
         }
-        assert_eq!(Kind::from_name("postgres"), None);
+        assert_eq!(Kind::from_name("mongodb"), None);
     }
 }

@@ -4,8 +4,15 @@
 //! Values that need a span for a later error are [`Spanned`]. Durations, addresses and
 //! paths stay strings here so that `${VAR}` works in them and their errors read the same
 //! as the other validation errors.
+//!
+//! URLs and secrets have types of their own, [`Url`] and [`Secret`], whose `Debug` masks
+//! what must not be printed: a config printed with `{:?}` shows no password.
 
+use std::fmt;
+
+use health_check::redact::redact_url;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use toml::Spanned;
 
 /// The whole file.
@@ -48,6 +55,21 @@ pub(super) struct RawCheck {
     pub(super) addr: Option<Spanned<String>>,
     pub(super) warn_above: Option<Spanned<f64>>,
     pub(super) fail_above: Option<Spanned<f64>>,
+    pub(super) url: Option<Spanned<Url>>,
+    pub(super) write_probe: Option<Spanned<bool>>,
+    pub(super) bucket: Option<Spanned<String>>,
+    pub(super) endpoint: Option<Spanned<Url>>,
+    pub(super) region: Option<Spanned<String>>,
+    pub(super) path_style: Option<Spanned<bool>>,
+    pub(super) access_key_id: Option<Spanned<String>>,
+    pub(super) secret_access_key: Option<Spanned<Secret>>,
+    pub(super) prefix: Option<Spanned<String>>,
+    pub(super) expect_status: Option<Spanned<StatusCodes>>,
+    pub(super) body_contains: Option<Spanned<String>>,
+    pub(super) follow_redirects: Option<Spanned<usize>>,
+    pub(super) bearer_token: Option<Spanned<Secret>>,
+    pub(super) host: Option<Spanned<String>>,
+    pub(super) expect_addresses: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl RawCheck {
@@ -59,9 +81,119 @@ impl RawCheck {
             ("addr", self.addr.as_ref().map(Spanned::span)),
             ("warn-above", self.warn_above.as_ref().map(Spanned::span)),
             ("fail-above", self.fail_above.as_ref().map(Spanned::span)),
+            ("url", self.url.as_ref().map(Spanned::span)),
+            ("write-probe", self.write_probe.as_ref().map(Spanned::span)),
+            ("bucket", self.bucket.as_ref().map(Spanned::span)),
+            ("endpoint", self.endpoint.as_ref().map(Spanned::span)),
+            ("region", self.region.as_ref().map(Spanned::span)),
+            ("path-style", self.path_style.as_ref().map(Spanned::span)),
+            (
+                "access-key-id",
+                self.access_key_id.as_ref().map(Spanned::span),
+            ),
+            (
+                "secret-access-key",
+                self.secret_access_key.as_ref().map(Spanned::span),
+            ),
+            ("prefix", self.prefix.as_ref().map(Spanned::span)),
+            (
+                "expect-status",
+                self.expect_status.as_ref().map(Spanned::span),
+            ),
+            (
+                "body-contains",
+                self.body_contains.as_ref().map(Spanned::span),
+            ),
+            (
+                "follow-redirects",
+                self.follow_redirects.as_ref().map(Spanned::span),
+            ),
+            (
+                "bearer-token",
+                self.bearer_token.as_ref().map(Spanned::span),
+            ),
+            ("host", self.host.as_ref().map(Spanned::span)),
+            (
+                "expect-addresses",
+                self.expect_addresses.as_ref().map(Spanned::span),
+            ),
         ]
         .into_iter()
         .filter_map(|(key, span)| Some((key, span?)))
         .collect()
+    }
+}
+
+/// A URL that may hold a password: `Debug` shows it with the password masked.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub(super) struct Url(pub(super) String);
+
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact_url(&self.0), f)
+    }
+}
+
+/// A secret (a token, a key): `Debug` shows `***`, never the value.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub(super) struct Secret(pub(super) String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// `expect-status`: one status code or an array of them, as written (range-checked
+/// later, so that the message can say what a status code is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct StatusCodes(pub(super) Vec<i64>);
+
+impl<'de> Deserialize<'de> for StatusCodes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Codes;
+
+        impl<'de> Visitor<'de> for Codes {
+            type Value = StatusCodes;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a status code or an array of status codes")
+            }
+
+            fn visit_i64<E: de::Error>(self, code: i64) -> Result<StatusCodes, E> {
+                Ok(StatusCodes(vec![code]))
+            }
+
+            fn visit_u64<E: de::Error>(self, code: u64) -> Result<StatusCodes, E> {
+                i64::try_from(code)
+                    .map(|code| StatusCodes(vec![code]))
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(code), &self))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusCodes, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(code) = seq.next_element::<i64>()? {
+                    codes.push(code);
+                }
+                Ok(StatusCodes(codes))
+            }
+        }
+
+        deserializer.deserialize_any(Codes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_secrets_are_masked_in_debug_output() {
+        let url = Url("postgres://app:hunter2@db/orders".to_owned());
+        assert_eq!(format!("{url:?}"), "\"postgres://app:***@db/orders\"");
+        let secret = Secret("hunter2".to_owned());
+        assert_eq!(format!("{secret:?}"), "\"***\"");
     }
 }

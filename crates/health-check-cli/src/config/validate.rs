@@ -14,7 +14,8 @@ use toml::Spanned;
 
 use super::Config;
 use super::diagnostic::{ConfigError, Diagnostics, REDACTED, Section};
-use super::kind::{Kind, KindKeys};
+use super::keys::KindKeys;
+use super::kind::Kind;
 use super::raw::{RawCheck, RawConfig, RawServer};
 
 /// `bind` unless the file sets it.

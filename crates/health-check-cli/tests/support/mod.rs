@@ -3,6 +3,8 @@
 // Each test file uses its own part of these helpers.
 #![allow(dead_code)]
 
+pub mod backends;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

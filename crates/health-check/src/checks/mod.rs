@@ -12,6 +12,7 @@
 //! | `HttpEndpoint` | `HttpEndpoint` | `component` | `http` | `GET` a URL; checks the status (any `2xx` unless set) and optionally a text in the body |
 //! | `RemoteHealth` | `RemoteHealth` | `component` | `remote` | reads another service's health endpoint (health+json or the seed's JSON) and reports each of its checks |
 //! | `DnsLookup` | `DnsLookup` | `system` | `dns` | resolves a name through the system resolver, optionally to given addresses |
+//! | `Celery` | `CeleryBackend` | `component` | `celery` | broadcasts Celery's control `ping` (or `active_queues`) over RabbitMQ or Redis and counts the workers that reply, like `celery inspect ping` |
 //!
 //! A check touches nothing but its own uniquely named probe data and removes it even
 //! when the runner's timeout stops the check half-way. To register a second instance of
@@ -36,6 +37,8 @@ mod filesystem;
 mod memory_cache;
 mod tcp;
 
+#[cfg(feature = "celery")]
+mod celery;
 #[cfg(feature = "disk")]
 mod disk;
 #[cfg(feature = "dns")]
@@ -71,6 +74,9 @@ pub use filesystem::Filesystem;
 pub use memory_cache::{MemoryCache, MemoryStore};
 pub use tcp::TcpConnect;
 
+#[cfg(feature = "celery")]
+#[cfg_attr(docsrs, doc(cfg(feature = "celery")))]
+pub use celery::Celery;
 #[cfg(feature = "disk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "disk")))]
 pub use disk::DiskUsage;
