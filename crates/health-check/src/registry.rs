@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::check::{Blocking, BlockingHealthCheck, DynHealthCheck, HealthCheck};
 use crate::history::History;
 use crate::report::Report;
-use crate::runner::Runner;
+use crate::runner::{InFlight, Runner};
 use crate::selection::{Selection, SelectionError};
 
 /// The timeout of a check whose registration sets none.
@@ -210,6 +210,7 @@ impl RegistryBuilder {
                 critical: options.critical,
                 tags: options.tags,
                 history: History::new(self.history_len),
+                in_flight: InFlight::default(),
             });
         }
         Ok(Registry {
@@ -235,6 +236,7 @@ pub(crate) struct Entry {
     pub(crate) critical: bool,
     pub(crate) tags: Vec<String>,
     pub(crate) history: History,
+    pub(crate) in_flight: InFlight,
 }
 
 /// The registered checks and the runner that runs them. Cheap to clone (shared state).
@@ -300,8 +302,9 @@ impl Registry {
 
     /// Runs the selected checks concurrently and reports them.
     ///
-    /// Concurrent calls with the same selection share one run (single-flight), so the
-    /// load on the backends never grows with the request rate.
+    /// Each check runs at most once at a time: concurrent calls share its run in flight
+    /// (single-flight per check, whatever their selections), so the load on the
+    /// backends never grows with the request rate.
     ///
     /// # Errors
     ///

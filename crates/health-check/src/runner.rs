@@ -1,25 +1,32 @@
 //! Runs checks: concurrently, each under its timeout, panics caught, and concurrent
-//! requests for the same checks sharing one run (single-flight).
+//! requests sharing each check's run (single-flight per check).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::error::{CheckError, ErrorKind};
+use crate::redact::Redactor;
 use crate::registry::Entry;
 use crate::report::{CheckReport, HistoryEntry, Outcome, Report, check_status};
 
-/// The result channel of one in-flight run, keyed by the selected entry indices.
-type InFlight = HashMap<Vec<usize>, watch::Receiver<Option<Arc<Report>>>>;
+/// The pending result of a check's run in flight, which every request that needs the
+/// check waits on; `None` between runs.
+#[derive(Default)]
+pub(crate) struct InFlight(Mutex<Option<watch::Receiver<Option<CheckReport>>>>);
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<watch::Receiver<Option<CheckReport>>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 pub(crate) struct Runner {
     entries: Vec<Entry>,
     warnings_as_errors: bool,
-    in_flight: Mutex<InFlight>,
 }
 
 impl Runner {
@@ -27,7 +34,6 @@ impl Runner {
         Self {
             entries,
             warnings_as_errors,
-            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -35,80 +41,85 @@ impl Runner {
         &self.entries
     }
 
-    /// Runs the selected entries, or joins the run already in flight for them.
+    /// Runs the selected entries concurrently and reports them in registration order.
     ///
-    /// The run itself is a spawned task, so a client that disconnects does not cancel
-    /// the run that other requests are waiting on.
+    /// Each check runs at most once at a time, whatever the selections of the requests
+    /// that ask for it: a request joins the check's run in flight, or starts one. So the
+    /// load on a backend never grows with the request rate, nor with how many different
+    /// `?check=` filters clients send.
     pub(crate) async fn run_shared(self: Arc<Self>, indices: Vec<usize>) -> Arc<Report> {
-        let mut receiver = {
-            let mut in_flight = self
-                .in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match in_flight.get(&indices) {
-                Some(receiver) => receiver.clone(),
-                None => {
-                    let (sender, receiver) = watch::channel(None);
-                    in_flight.insert(indices.clone(), receiver.clone());
-                    tokio::spawn(Arc::clone(&self).lead_run(indices.clone(), sender));
-                    receiver
-                }
-            }
-        };
-        let shared = receiver
-            .wait_for(Option::is_some)
-            .await
-            .ok()
-            .and_then(|r| r.clone());
-        match shared {
-            Some(report) => report,
-            // The leading task cannot panic (each check's panic is caught), but if the
-            // runtime shuts it down, run here rather than fail the request.
-            None => Arc::new(self.run(&indices).await),
-        }
-    }
-
-    async fn lead_run(
-        self: Arc<Self>,
-        indices: Vec<usize>,
-        sender: watch::Sender<Option<Arc<Report>>>,
-    ) {
-        let report = Arc::new(self.run(&indices).await);
-        // Leave the map before publishing: a request arriving from now on starts a
-        // fresh run instead of reading this finished one.
-        self.in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&indices);
-        sender.send_replace(Some(report));
-    }
-
-    /// Runs the selected entries concurrently, without sharing.
-    pub(crate) async fn run(&self, indices: &[usize]) -> Report {
         let started_at = SystemTime::now();
         let start = Instant::now();
-        let tasks: Vec<_> = indices
+        // Join or start every run first, so that they all proceed concurrently.
+        let receivers: Vec<_> = indices
             .iter()
-            .map(|&index| AbortOnDrop(spawn_check(&self.entries[index])))
+            .map(|&index| self.join_or_lead(index))
             .collect();
-        let mut checks = Vec::with_capacity(tasks.len());
-        for (&index, mut task) in indices.iter().zip(tasks) {
-            let (result, duration) = (&mut task.0).await.unwrap_or_else(|join_error| {
-                (Err(CheckError::unknown(join_error)), start.elapsed())
-            });
-            checks.push(self.record(&self.entries[index], &result, duration));
+        let mut checks = Vec::with_capacity(indices.len());
+        for (&index, receiver) in indices.iter().zip(receivers) {
+            checks.push(Arc::clone(&self).result(index, receiver).await);
         }
-        Report::new(checks, started_at, start.elapsed())
+        Arc::new(Report::new(checks, started_at, start.elapsed()))
+    }
+
+    /// The receiver of the check's run in flight, starting a run when there is none.
+    ///
+    /// The run is a spawned task, so a client that disconnects does not cancel the run
+    /// that other requests are waiting on.
+    fn join_or_lead(self: &Arc<Self>, index: usize) -> watch::Receiver<Option<CheckReport>> {
+        let mut in_flight = self.entries[index].in_flight.lock();
+        if let Some(receiver) = in_flight.as_ref() {
+            return receiver.clone();
+        }
+        let (sender, receiver) = watch::channel(None);
+        *in_flight = Some(receiver.clone());
+        tokio::spawn(Arc::clone(self).lead(index, sender));
+        receiver
+    }
+
+    async fn result(
+        self: Arc<Self>,
+        index: usize,
+        receiver: watch::Receiver<Option<CheckReport>>,
+    ) -> CheckReport {
+        if let Some(report) = published(receiver).await {
+            return report;
+        }
+        // The leading task was dropped unfinished (its runtime is shutting down) and
+        // its guard emptied the slot: share a fresh run if one can start, else run here.
+        if let Some(report) = published(self.join_or_lead(index)).await {
+            return report;
+        }
+        let entry = &self.entries[index];
+        let (result, duration, finished_at) = run_check(entry).await;
+        self.record(entry, &result, duration, finished_at)
+    }
+
+    /// Runs the check, records it, and publishes the report to the waiting requests.
+    async fn lead(self: Arc<Self>, index: usize, sender: watch::Sender<Option<CheckReport>>) {
+        // Clears the slot however the run ends, cancellation included: a slot left
+        // pointing at a dead run would make every later request wait on it in vain.
+        let clear = ClearOnDrop {
+            runner: Arc::clone(&self),
+            index,
+        };
+        let entry = &self.entries[index];
+        let (result, duration, finished_at) = run_check(entry).await;
+        let report = self.record(entry, &result, duration, finished_at);
+        // Leave the slot before publishing: a request arriving from now on starts a
+        // fresh run instead of reading this finished one.
+        drop(clear);
+        sender.send_replace(Some(report));
     }
 
     fn record(
         &self,
         entry: &Entry,
         result: &Result<(), CheckError>,
-        duration: std::time::Duration,
+        duration: Duration,
+        finished_at: SystemTime,
     ) -> CheckReport {
         let outcome = Outcome::from_result(result);
-        let finished_at = SystemTime::now();
         let (previous, history) = entry.history.record(HistoryEntry {
             error_kind: outcome.error_kind(),
             duration,
@@ -129,28 +140,43 @@ impl Runner {
     }
 }
 
-/// Spawns one check under its timeout. The task itself never panics: a panicking check
-/// is caught by its own inner task.
-fn spawn_check(entry: &Entry) -> JoinHandle<(Result<(), CheckError>, std::time::Duration)> {
+/// The report a run publishes; `None` when its task ended without one.
+async fn published(mut receiver: watch::Receiver<Option<CheckReport>>) -> Option<CheckReport> {
+    let report = receiver.wait_for(Option::is_some).await.ok()?;
+    report.clone()
+}
+
+/// Empties an entry's in-flight slot when dropped.
+struct ClearOnDrop {
+    runner: Arc<Runner>,
+    index: usize,
+}
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        *self.runner.entries[self.index].in_flight.lock() = None;
+    }
+}
+
+/// Runs one check under its timeout, with a panic caught by the check's own task;
+/// returns the result, how long it took and when it finished.
+async fn run_check(entry: &Entry) -> (Result<(), CheckError>, Duration, SystemTime) {
     let check = Arc::clone(&entry.check);
-    let timeout = entry.timeout;
-    tokio::spawn(async move {
-        let start = Instant::now();
-        let inner = AbortOnDrop(tokio::spawn(async move { check.check_boxed().await }));
-        let result = match tokio::time::timeout(timeout, inner).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join_error)) => match join_error.try_into_panic() {
-                Ok(payload) => Err(CheckError::from_panic(payload.as_ref())),
-                Err(join_error) => Err(CheckError::unknown(join_error)),
-            },
-            // Dropping `inner` aborted the check: its connection attempt stops here.
-            Err(_elapsed) => Err(CheckError::unavailable(format!(
-                "timed out after {}",
-                humantime::format_duration(timeout)
-            ))),
-        };
-        (result, start.elapsed())
-    })
+    let start = Instant::now();
+    let task = AbortOnDrop(tokio::spawn(async move { check.check_boxed().await }));
+    let result = match tokio::time::timeout(entry.timeout, task).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join_error)) => match join_error.try_into_panic() {
+            Ok(payload) => Err(CheckError::from_panic(payload.as_ref())),
+            Err(join_error) => Err(CheckError::unknown(join_error)),
+        },
+        // Dropping the task aborted the check: its connection attempt stops here.
+        Err(_elapsed) => Err(CheckError::unavailable(format!(
+            "timed out after {}",
+            humantime::format_duration(entry.timeout)
+        ))),
+    };
+    (result, start.elapsed(), SystemTime::now())
 }
 
 /// Aborts the task when dropped, so a cancelled run leaves no check running.
@@ -173,22 +199,32 @@ impl<T> std::future::Future for AbortOnDrop<T> {
     }
 }
 
-/// Logs unknown errors in full (their text is shown nowhere else) and every change of
-/// state, so that a log tells when a backend went down and came back.
+/// Logs every change of state, so that a log tells when a backend went down and came
+/// back. An unknown error's text, shown nowhere else, is logged (redacted) when the
+/// check starts failing with it, and at debug level on the runs after.
 fn log_result(entry: &Entry, result: &Result<(), CheckError>, previous: Option<Option<ErrorKind>>) {
     let check = entry.name.as_str();
-    if let Err(error) = result
-        && error.kind() == ErrorKind::UnknownError
-    {
-        tracing::error!(check, error = error.message(), source = ?error.source(), "check failed with an unknown error");
-    }
     let now = result.as_ref().err().map(CheckError::kind);
-    match (previous, result) {
-        (Some(before), _) if before == now => {}
-        (_, Ok(())) => tracing::info!(check, "check is working"),
-        (_, Err(error)) => {
-            tracing::warn!(check, kind = %error.kind(), message = error.public_message(), "check is failing")
+    let changed = previous != Some(now);
+    match result {
+        Ok(()) if changed => tracing::info!(check, "check is working"),
+        Ok(()) => {}
+        Err(error) if error.kind() == ErrorKind::UnknownError => {
+            let redactor = Redactor::default();
+            let text = redactor.redact(error.message());
+            let source = error
+                .source()
+                .map(|source| redactor.redact(&source.to_string()));
+            if changed {
+                tracing::error!(check, error = %text, source, "check is failing with an unknown error");
+            } else {
+                tracing::debug!(check, error = %text, source, "check is still failing with an unknown error");
+            }
         }
+        Err(error) if changed => {
+            tracing::warn!(check, kind = %error.kind(), message = error.public_message(), "check is failing");
+        }
+        Err(_) => {}
     }
 }
 
@@ -338,7 +374,9 @@ mod tests {
             1,
             "50 concurrent requests, one run"
         );
-        assert!(reports.iter().all(|r| Arc::ptr_eq(r, &reports[0])));
+        let first = &reports[0].checks[0];
+        assert!(reports.iter().all(|r| r.checks[0].finished_at == first.finished_at));
+        assert_eq!(first.history.len(), 1, "one run recorded");
 
         // A request after the run finished starts a fresh one.
         registry.run(&Selection::all()).await.unwrap();
@@ -346,7 +384,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn different_selections_do_not_share_a_run() {
+    async fn overlapping_selections_share_each_checks_run() {
         let (check, runs, _) = counted(Duration::from_secs(1));
         let registry = Registry::builder()
             .check(check)
@@ -355,10 +393,36 @@ mod tests {
             .unwrap();
         let all = Selection::all();
         let one = Selection::all().only("Counted");
-        let (a, b) = tokio::join!(registry.run(&all), registry.run(&one));
+        let excluding = Selection::all().exclude("Sleep");
+        let (a, b, c) = tokio::join!(
+            registry.run(&all),
+            registry.run(&one),
+            registry.run(&excluding)
+        );
         assert_eq!(a.unwrap().checks.len(), 2);
         assert_eq!(b.unwrap().checks.len(), 1);
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert_eq!(c.unwrap().checks.len(), 1);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "filters cannot multiply the load on a backend"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn finish_times_are_each_checks_own() {
+        let registry = Registry::builder()
+            .check_with(Sleep(Duration::from_secs(5)), named("slow"))
+            .check_with(Sleep(Duration::ZERO), named("fast"))
+            .build()
+            .unwrap();
+        let report = registry.run(&Selection::all()).await.unwrap();
+        let (slow, fast) = (&report.checks[0], &report.checks[1]);
+        // The paused clock does not move SystemTime, so compare the order of the real
+        // finish times: the fast check finished before the slow one, although it is
+        // reported after it.
+        assert!(fast.finished_at <= slow.finished_at);
+        assert_eq!(fast.duration, Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
@@ -398,6 +462,38 @@ mod tests {
             history
                 .windows(2)
                 .all(|w| w[0].finished_at <= w[1].finished_at)
+        );
+    }
+
+    #[test]
+    fn a_run_cut_off_by_its_runtime_shutting_down_leaves_single_flight_working() {
+        let (check, runs, _) = counted(Duration::from_millis(300));
+        let registry = Registry::builder().check(check).build().unwrap();
+        let first = tokio::runtime::Runtime::new().unwrap();
+        first.block_on(async {
+            let all = Selection::all();
+            let cut_short = tokio::time::timeout(Duration::from_millis(50), registry.run(&all));
+            assert!(cut_short.await.is_err());
+        });
+        // Dropping the runtime drops the leading task half-way through its run.
+        drop(first);
+
+        let second = tokio::runtime::Runtime::new().unwrap();
+        second.block_on(async {
+            let requests: Vec<_> = (0..10)
+                .map(|_| {
+                    let registry = registry.clone();
+                    tokio::spawn(async move { registry.run(&Selection::all()).await.unwrap() })
+                })
+                .collect();
+            for request in requests {
+                assert!(request.await.unwrap().checks[0].outcome.is_working());
+            }
+        });
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "the cut-off run, then one run shared by the ten requests"
         );
     }
 }

@@ -97,6 +97,8 @@ const SPARK_WIDTH: f64 = 120.0;
 const SPARK_HEIGHT: f64 = 24.0;
 /// A short history is drawn with bars as narrow as a full one, not a few wide blocks.
 const SPARK_MIN_SLOTS: usize = 30;
+/// The most bars a sparkline draws: two pixels each across its width.
+const SPARK_MAX_BARS: usize = 60;
 
 pub(crate) fn render(report: &Report) -> String {
     let rows: String = report.checks.iter().map(row).collect();
@@ -220,9 +222,11 @@ fn row(check: &CheckReport) -> String {
 }
 
 /// Bars of the recent runs' durations, oldest left, latest at the right edge, failures
-/// and warnings in their colour.
+/// and warnings in their colour. Only the last [`SPARK_MAX_BARS`] runs are drawn, so
+/// a bar stays at least a pixel wide however long the history is.
 fn sparkline(history: &[HistoryEntry]) -> String {
     let title = escape(&history_summary(history));
+    let history = &history[history.len().saturating_sub(SPARK_MAX_BARS)..];
     let slot = SPARK_WIDTH / history.len().max(SPARK_MIN_SLOTS) as f64;
     let slowest = history
         .iter()
@@ -481,5 +485,13 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
         );
         assert_eq!(escape("plain ü"), "plain ü");
+    }
+
+    #[test]
+    fn a_long_history_draws_only_the_last_runs_with_positive_widths() {
+        let history: Vec<_> = (0..1000).map(|i| entry(i, None)).collect();
+        let svg = sparkline(&history);
+        assert_eq!(svg.matches("<rect").count(), SPARK_MAX_BARS);
+        assert!(!svg.contains("width=\"-"), "{svg}");
     }
 }
