@@ -375,7 +375,11 @@ mod tests {
             "50 concurrent requests, one run"
         );
         let first = &reports[0].checks[0];
-        assert!(reports.iter().all(|r| r.checks[0].finished_at == first.finished_at));
+        assert!(
+            reports
+                .iter()
+                .all(|r| r.checks[0].finished_at == first.finished_at)
+        );
         assert_eq!(first.history.len(), 1, "one run recorded");
 
         // A request after the run finished starts a fresh one.
