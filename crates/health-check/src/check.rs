@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::blocking::{BlockingGuard, run_blocking};
 use crate::error::CheckError;
 
 /// What a check returns: `Ok(())` when the backend works.
@@ -52,7 +53,10 @@ pub trait HealthCheck: Send + Sync + 'static {
 /// never stalls the async workers.
 ///
 /// A blocking check cannot be cancelled: when it times out the runner reports the
-/// timeout at once and the thread finishes in the background.
+/// timeout at once and the thread finishes in the background. Until it has, the check
+/// starts no other thread: its runs report `unavailable: the previous run is still
+/// running after …`, so that a hung backend holds one thread of the pool, not one per
+/// run.
 pub trait BlockingHealthCheck: Send + Sync + 'static {
     /// Runs the check once, blocking the current thread.
     ///
@@ -75,34 +79,34 @@ pub trait BlockingHealthCheck: Send + Sync + 'static {
 /// Adapts a [`BlockingHealthCheck`] to [`HealthCheck`]; made by
 /// [`RegistryBuilder::blocking`](crate::RegistryBuilder::blocking).
 #[derive(Debug)]
-pub struct Blocking<C>(Arc<C>);
+pub struct Blocking<C> {
+    check: Arc<C>,
+    guard: BlockingGuard,
+}
 
 impl<C> Blocking<C> {
     /// Wraps a blocking check.
     #[must_use]
     pub fn new(check: C) -> Self {
-        Self(Arc::new(check))
+        Self {
+            check: Arc::new(check),
+            guard: BlockingGuard::default(),
+        }
     }
 }
 
 impl<C: BlockingHealthCheck> HealthCheck for Blocking<C> {
     async fn check(&self) -> CheckResult {
-        let check = Arc::clone(&self.0);
-        match tokio::task::spawn_blocking(move || check.check_blocking()).await {
-            Ok(result) => result,
-            Err(join_error) => match join_error.try_into_panic() {
-                Ok(payload) => Err(CheckError::from_panic(payload.as_ref())),
-                Err(join_error) => Err(CheckError::unknown(join_error)),
-            },
-        }
+        let check = Arc::clone(&self.check);
+        run_blocking(&self.guard, move || check.check_blocking()).await
     }
 
     fn identifier(&self) -> Cow<'static, str> {
-        self.0.identifier()
+        self.check.identifier()
     }
 
     fn component_type(&self) -> &'static str {
-        self.0.component_type()
+        self.check.component_type()
     }
 }
 

@@ -47,6 +47,9 @@
 //! | `remote` | [`checks::RemoteHealth`]: each check of another service's health endpoint |
 //! | `dns`    | [`checks::DnsLookup`]: a name resolves |
 //! | `celery` | [`checks::Celery`]: `CeleryBackend`, Celery workers answer a control `ping` over RabbitMQ or Redis |
+//! | `rabbitmq` | [`checks::RabbitMq`]: `RabbitMQBackend`, a message's round trip through RabbitMQ (AMQP 0-9-1) |
+//! | `nats`   | [`checks::Nats`]: `NatsBackend`, a request/reply round trip through NATS, optionally JetStream |
+//! | `mqtt`   | [`checks::Mqtt`]: `MqttBackend`, a QoS 1 message's round trip through an MQTT broker |
 //! | `rustls` | HTTPS for `s3`, `http` and `remote` (rustls, webpki roots) |
 //! | `full`   | all of the above |
 //!
@@ -54,6 +57,7 @@
 //! [`checks::Filesystem`], [`checks::MemoryCache`] and [`checks::TcpConnect`].
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod blocking;
 mod check;
 pub mod checks;
 mod endpoint;

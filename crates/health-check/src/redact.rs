@@ -1,5 +1,6 @@
 //! Keeps secrets out of messages, logs and `Debug` output: [`redact_url`] masks the
-//! password of a connection URL.
+//! password of a connection URL, the token of an `https://TOKEN@host` URL and the
+//! values of secret-looking query parameters.
 //!
 //! Every bundled check that takes a URL shows it only redacted, and passes the error
 //! text of its client library through the same redaction (plus the literal password it
@@ -10,16 +11,29 @@ use std::fmt;
 /// What a masked secret is replaced with.
 const MASK: &str = "***";
 
-/// Query parameters whose value is masked: any name containing one of these, or equal
-/// to one of [`SECRET_PARAMS_EXACT`]. Matched case-insensitively.
-const SECRET_PARAMS_CONTAINING: [&str; 6] =
-    ["password", "passwd", "secret", "token", "apikey", "api_key"];
+/// Query parameters whose value is masked: any name containing one of these, ending in
+/// `key` (`access_key`, `sas_key`, `X-Api-Key`), or equal to one of
+/// [`SECRET_PARAMS_EXACT`]. Matched case-insensitively.
+///
+/// `signature` and `credential` cover presigned URLs (`X-Amz-Signature`,
+/// `X-Amz-Credential`, `X-Amz-Security-Token` through `token`).
+const SECRET_PARAMS_CONTAINING: [&str; 6] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "signature",
+    "credential",
+];
 
-/// Short parameter names masked only when they match whole.
-const SECRET_PARAMS_EXACT: [&str; 3] = ["pass", "pwd", "key"];
+/// Short parameter names masked only when they match whole: as parts of longer names
+/// they are too common (`passive`, `author`, `design`).
+const SECRET_PARAMS_EXACT: [&str; 4] = ["pass", "pwd", "sig", "auth"];
 
 /// Returns the URL with its password, and the values of secret-looking query parameters
-/// (`password=`, `pass=`, `secret=`, `token=`…), replaced by `***`.
+/// (`password=`, `secret=`, `token=`, `sig=`, `X-Amz-Signature=`, `access_key=`…),
+/// replaced by `***`. In an `http` or `https` URL a user name without a password is a
+/// token (`https://ghp_…@github.com/…`), and is masked too.
 ///
 /// ```
 /// use health_check::redact::redact_url;
@@ -33,7 +47,8 @@ const SECRET_PARAMS_EXACT: [&str; 3] = ["pass", "pwd", "key"];
 ///     redact_url("https://storage.example/bucket?token=abc&region=eu"),
 ///     "https://storage.example/bucket?token=***&region=eu",
 /// );
-/// // Without a password there is nothing to hide.
+/// assert_eq!(redact_url("https://ghp_T0KEN@github.com/o/r.git"), "https://***@github.com/o/r.git");
+/// // A user name without a password hides nothing, except in http(s) as above.
 /// assert_eq!(redact_url("mysql://root@127.0.0.1/test"), "mysql://root@127.0.0.1/test");
 /// ```
 ///
@@ -43,10 +58,17 @@ const SECRET_PARAMS_EXACT: [&str; 3] = ["pass", "pwd", "key"];
 #[must_use]
 pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        // No scheme: still mask a `user:password@` prefix.
-        return match url.split_once('@') {
-            Some((userinfo, host)) if !userinfo.contains(char::is_whitespace) => {
-                format!("{}@{}", mask_userinfo(userinfo), redact_tail(host))
+        // No scheme: still mask a `user:password@` prefix, up to the last `@` before
+        // the path (a password may hold an unencoded `@`), or else the last `@` at all
+        // (a password may hold an unencoded `/`).
+        let authority_end = url.find(['/', '?', '#']).unwrap_or(url.len());
+        return match url[..authority_end].rfind('@').or_else(|| url.rfind('@')) {
+            Some(at) if !url[..at].contains(char::is_whitespace) => {
+                format!(
+                    "{}{}",
+                    mask_userinfo(&url[..at], false),
+                    redact_tail(&url[at..])
+                )
             }
             _ => url.to_owned(),
         };
@@ -59,7 +81,7 @@ pub fn redact_url(url: &str) -> String {
         // authority (a password may itself hold an unencoded `@`).
         return format!(
             "{prefix}{}{}",
-            mask_userinfo(&authority[..at]),
+            mask_userinfo(&authority[..at], is_http(prefix)),
             redact_tail(&rest[at..])
         );
     }
@@ -75,12 +97,20 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// `user:password` → `user:***`; a userinfo without a password is kept.
-fn mask_userinfo(userinfo: &str) -> String {
+/// `user:password` → `user:***`; a userinfo without a password is kept, unless it is
+/// a `token` (`http` and `https` URLs carry tokens as the user name).
+fn mask_userinfo(userinfo: &str, token: bool) -> String {
     match userinfo.split_once(':') {
         Some((user, password)) if !password.is_empty() => format!("{user}:{MASK}"),
+        None if token && !userinfo.is_empty() => MASK.to_owned(),
         _ => userinfo.to_owned(),
     }
+}
+
+/// Whether `scheme://` is `http://` or `https://`, in any case.
+fn is_http(prefix: &str) -> bool {
+    let scheme = prefix.strip_suffix("://").unwrap_or(prefix);
+    scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
 }
 
 /// Redacts the query of what follows the authority: `@host/path?query#fragment`.
@@ -131,6 +161,7 @@ fn is_secret_param(name: &str) -> bool {
     SECRET_PARAMS_CONTAINING
         .iter()
         .any(|secret| name.contains(secret))
+        || name.ends_with("key")
         || SECRET_PARAMS_EXACT.contains(&name.as_str())
 }
 
@@ -151,7 +182,8 @@ impl fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// A redactor that knows the password of `url`, if it has one.
+    /// A redactor that knows the password of `url` (or the token of an `http(s)` URL),
+    /// if it has one.
     pub(crate) fn for_url(url: &str) -> Self {
         let mut redactor = Self::default();
         if let Some(password) = url_password(url) {
@@ -183,10 +215,12 @@ impl Redactor {
     }
 }
 
-/// The password of `scheme://user:password@host…`, as written (percent-encoded), found
-/// the way [`redact_url`] finds it.
+/// The password of `scheme://user:password@host…`, or the token of
+/// `http(s)://token@host…`, as written (percent-encoded), found the way [`redact_url`]
+/// finds it.
 fn url_password(url: &str) -> Option<&str> {
-    let rest = &url[url.find("://")? + 3..];
+    let scheme_end = url.find("://")? + 3;
+    let rest = &url[scheme_end..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
     let userinfo = match authority.rfind('@') {
@@ -194,7 +228,11 @@ fn url_password(url: &str) -> Option<&str> {
         // A password holding an unencoded `/`, `?` or `#`.
         None => &rest[..rest.rfind('@')?],
     };
-    let (_, password) = userinfo.split_once(':')?;
+    let password = match userinfo.split_once(':') {
+        Some((_, password)) => password,
+        None if is_http(&url[..scheme_end]) => userinfo,
+        None => return None,
+    };
     (!password.is_empty()).then_some(password)
 }
 
@@ -297,6 +335,10 @@ mod tests {
             ),
             // An unencoded `@` in the password: the last `@` ends the userinfo.
             ("mysql://root:a@b@host/test", "mysql://root:***@host/test"),
+            (
+                "https://user:p@ss@host/a@b?c",
+                "https://user:***@host/a@b?c",
+            ),
             ("amqp://guest:guest@localhost", "amqp://guest:***@localhost"),
         ];
         for (url, redacted) in cases {
@@ -338,6 +380,42 @@ mod tests {
     }
 
     #[test]
+    fn signatures_credentials_and_names_ending_in_a_secret_word_are_masked() {
+        for name in [
+            "sig",
+            "signature",
+            "X-Amz-Signature",
+            "X-Amz-Credential",
+            "X-Amz-Security-Token",
+            "access_key",
+            "AccessKey",
+            "x-api-key",
+            "auth",
+            "credential",
+            "refresh_token",
+            "clientSecret",
+            "db_password",
+        ] {
+            assert_eq!(
+                redact_url(&format!("https://h/p?a=1&{name}=v4lue&b=2")),
+                format!("https://h/p?a=1&{name}=***&b=2"),
+                "{name}"
+            );
+        }
+        for name in [
+            "author",
+            "oauth_state",
+            "signed",
+            "keys",
+            "region",
+            "x-amz-date",
+        ] {
+            let url = format!("https://h/p?{name}=v");
+            assert_eq!(redact_url(&url), url, "{name}");
+        }
+    }
+
+    #[test]
     fn unparsable_urls_are_masked_up_to_the_at_sign() {
         // A password with an unencoded `/` ends the authority early.
         assert_eq!(
@@ -352,6 +430,38 @@ mod tests {
         assert_eq!(redact_url("http://h:80/a@b"), "http://h:80/a@b");
         // Without a scheme, `user:password@` still is masked.
         assert_eq!(redact_url("user:secret@host:5432"), "user:***@host:5432");
+    }
+
+    #[test]
+    fn without_a_scheme_the_userinfo_ends_at_the_last_at_sign_before_the_path() {
+        assert_eq!(redact_url("user:p@ss@host"), "user:***@host");
+        assert_eq!(
+            redact_url("user:p@ss@host:5432/db@x?password=y"),
+            "user:***@host:5432/db@x?password=***"
+        );
+        // A password with an unencoded `/` still is masked whole.
+        assert_eq!(redact_url("user:pa/ss@host"), "user:***@host");
+        assert_eq!(redact_url("host/path@x"), "host/path@x");
+    }
+
+    #[test]
+    fn a_user_name_alone_is_a_token_in_http_urls_only() {
+        let cases = [
+            ("https://ghp_TOKEN@github.com/x", "https://***@github.com/x"),
+            ("HTTP://tok3n@h:8080/", "HTTP://***@h:8080/"),
+            ("http://tok@en@h/", "http://***@h/"),
+            // Other schemes name a user there, which is no secret.
+            ("postgres://app@db/x", "postgres://app@db/x"),
+            ("https://@h/", "https://@h/"),
+        ];
+        for (url, redacted) in cases {
+            assert_eq!(redact_url(url), redacted, "{url}");
+        }
+        let redactor = Redactor::for_url("https://ghp_TOKEN@github.com/x");
+        assert_eq!(
+            redactor.redact("auth failed for ghp_TOKEN"),
+            "auth failed for ***"
+        );
     }
 
     #[test]
@@ -381,6 +491,7 @@ mod tests {
         assert_eq!(url_password("postgres://u:p?q#r@h/db"), Some("p?q#r"));
         assert_eq!(url_password("postgres://u@h/db"), None);
         assert_eq!(url_password("redis://:@h"), None);
+        assert_eq!(url_password("https://tok@h/"), Some("tok"));
         assert_eq!(url_password("no scheme"), None);
     }
 

@@ -8,11 +8,12 @@
 mod net;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use health_check::checks::HttpEndpoint;
 use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
@@ -154,6 +155,78 @@ async fn a_bearer_token_is_sent() {
         outcome(endpoint(addr, "/private").bearer_token("t0k3n")).await,
         "working"
     );
+}
+
+#[tokio::test]
+async fn the_bearer_token_never_follows_a_redirect_to_another_origin() {
+    // The other origin: a second loopback server, on another port, that records the
+    // `Authorization` header of every request it gets.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let other = serve(Router::new().route(
+        "/landing",
+        get({
+            let seen = Arc::clone(&seen);
+            move |headers: HeaderMap| async move {
+                let authorization = headers
+                    .get(header::AUTHORIZATION)
+                    .map(|value| value.to_str().unwrap().to_owned());
+                seen.lock().unwrap().push(authorization);
+                "landed"
+            }
+        }),
+    ))
+    .await;
+    // The origin: its first hop needs the token and points to the other origin; a
+    // redirect within the origin leads to a page that needs the token too.
+    let away = format!("http://{other}/landing");
+    let needs_token = |headers: &HeaderMap| {
+        headers
+            .get(header::AUTHORIZATION)
+            .is_some_and(|value| value == "Bearer t0k3n")
+    };
+    let router = Router::new()
+        .route(
+            "/away",
+            get(move |headers: HeaderMap| async move {
+                if needs_token(&headers) {
+                    (StatusCode::FOUND, [(header::LOCATION, away)]).into_response()
+                } else {
+                    StatusCode::UNAUTHORIZED.into_response()
+                }
+            }),
+        )
+        .route(
+            "/stay",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/private")]) }),
+        )
+        .route(
+            "/private",
+            get(move |headers: HeaderMap| async move {
+                if needs_token(&headers) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UNAUTHORIZED
+                }
+            }),
+        );
+    let origin = serve(router).await;
+
+    let check = endpoint(origin, "/away")
+        .bearer_token("t0k3n")
+        .follow_redirects(3)
+        .body_contains("landed");
+    assert_eq!(outcome(check).await, "working");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [None],
+        "the token went to {other}, another origin"
+    );
+
+    // A redirect within the origin keeps it.
+    let check = endpoint(origin, "/stay")
+        .bearer_token("t0k3n")
+        .follow_redirects(3);
+    assert_eq!(outcome(check).await, "working");
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{StatusCode, Uri, header};
-use health_check::checks::S3Storage;
+use health_check::checks::{S3Storage, wait_for_cleanup};
 use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
@@ -210,6 +210,77 @@ async fn a_round_trip_works_and_leaves_nothing_behind_even_when_cut_short() {
     let (status, body) = admin.get(&bucket, SENTINEL_KEY).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.as_ref(), SENTINEL, "the sentinel object was touched");
+}
+
+/// A TCP proxy to the S3 server that never answers a `GET`: a probe through it puts
+/// its object, then hangs reading it back until the runner's timeout stops it, which
+/// leaves the object to the background clean-up. Every request of the check's client
+/// opens a connection of its own, so the first bytes of a connection tell its method.
+async fn proxy_holding_gets(endpoint: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let upstream = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest)
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut first = vec![0; 64 * 1024];
+            let Ok(n @ 1..) = client.read(&mut first).await else {
+                continue;
+            };
+            if first.starts_with(b"GET ") {
+                held.push(client);
+                continue;
+            }
+            let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                if server.write_all(&first[..n]).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A short-lived program (the CLI's `health-check check`) runs its checks and drops
+/// its runtime, which cancels every task still on it: the clean-up of a probe cut
+/// short must be waited for first.
+#[test]
+fn a_short_lived_program_waits_for_the_clean_up_of_a_probe_cut_short() {
+    let Some(admin) = Admin::new() else { return };
+    let service = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (bucket, proxy) = service.block_on(async {
+        let bucket = admin.create_bucket().await;
+        (bucket, proxy_holding_gets(&admin.endpoint).await)
+    });
+
+    let program = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let text = program.block_on(async {
+        let check = admin.check(&bucket).endpoint(&proxy).unwrap();
+        let (report, _) = run_one(check, Duration::from_millis(500)).await;
+        wait_for_cleanup(Duration::from_secs(5)).await;
+        report.checks[0].outcome.text()
+    });
+    drop(program);
+
+    assert_eq!(text, "unavailable: timed out after 500ms");
+    let keys = service.block_on(admin.keys(&bucket));
+    assert_eq!(keys, [SENTINEL_KEY], "the probe object was left behind");
 }
 
 #[tokio::test]

@@ -177,8 +177,12 @@ fn cancelled_runs_leave_no_probe_file() {
         for _ in 0..50 {
             let report = registry.run(&Selection::all()).await.unwrap();
             let text = report.checks[0].outcome.text();
+            // A run that finds the previous round trip still on the blocking pool
+            // waits for it rather than starting another.
             assert!(
-                text == "working" || text.starts_with("unavailable: timed out after"),
+                text == "working"
+                    || text.starts_with("unavailable: timed out after")
+                    || text.starts_with("unavailable: the previous run is still running"),
                 "{text}"
             );
         }

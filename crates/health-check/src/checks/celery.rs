@@ -7,11 +7,11 @@ mod tally;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use self::protocol::Broadcast;
 use self::tally::Tally;
+use super::kept::Kept;
 use crate::error::CheckError;
 use crate::redact::{InvalidUrl, Redactor, redact_url};
 use crate::{CheckResult, HealthCheck};
@@ -219,32 +219,6 @@ impl HealthCheck for Celery {
 
     fn identifier(&self) -> Cow<'static, str> {
         Cow::Borrowed("CeleryBackend")
-    }
-}
-
-/// A connection kept between runs.
-///
-/// A run takes it out and puts it back when done, so that when the runner's timeout
-/// drops a run, its connection goes with it.
-struct Kept<C>(Mutex<Option<C>>);
-
-impl<C> Default for Kept<C> {
-    fn default() -> Self {
-        Self(Mutex::new(None))
-    }
-}
-
-impl<C> Kept<C> {
-    fn take(&self) -> Option<C> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-
-    fn put_back(&self, connection: C) {
-        // When two runs overlap, the second connection is simply closed.
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert(connection);
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::describe_io as describe;
 use super::threshold::Thresholds;
+use crate::blocking::{BlockingGuard, run_blocking};
 use crate::{CheckError, CheckResult, HealthCheck};
 
 /// Checks how full the file system holding a path is: a warning at or above one
@@ -32,6 +33,7 @@ use crate::{CheckError, CheckResult, HealthCheck};
 pub struct DiskUsage {
     path: PathBuf,
     thresholds: Thresholds,
+    guard: BlockingGuard,
 }
 
 impl DiskUsage {
@@ -41,6 +43,7 @@ impl DiskUsage {
         Self {
             path: path.into(),
             thresholds: Thresholds::default(),
+            guard: BlockingGuard::default(),
         }
     }
 
@@ -60,11 +63,9 @@ impl DiskUsage {
 impl HealthCheck for DiskUsage {
     async fn check(&self) -> CheckResult {
         let path = self.path.clone();
-        // `statvfs` and `stat` block, and can hang on an unreachable network file system.
-        let (mount, percent) = match tokio::task::spawn_blocking(move || measure(&path)).await {
-            Ok(measured) => measured?,
-            Err(join_error) => return Err(CheckError::unknown(join_error)),
-        };
+        // `statvfs` and `stat` block, and can hang on an unreachable network file
+        // system: then later runs wait for that one instead of starting another.
+        let (mount, percent) = run_blocking(&self.guard, move || measure(&path)).await?;
         self.thresholds.judge(
             percent,
             format_args!("disk {} {percent:.1}% full", mount.display()),

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use super::describe_io;
+use super::{describe_io, lower_first};
 use crate::{CheckError, CheckResult, HealthCheck};
 
 /// Checks that a host name resolves through the system resolver (`getaddrinfo`, so
@@ -104,13 +104,7 @@ impl HealthCheck for DnsLookup {
 fn describe(error: &std::io::Error) -> String {
     let text = describe_io(error);
     match text.strip_prefix("failed to lookup address information: ") {
-        Some(rest) => {
-            let mut chars = rest.chars();
-            chars
-                .next()
-                .map(|first| first.to_lowercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
+        Some(rest) => lower_first(rest),
         None => text,
     }
 }

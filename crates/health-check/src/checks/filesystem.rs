@@ -6,6 +6,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::describe_io as describe;
+use crate::blocking::{BlockingGuard, run_blocking};
 use crate::{CheckError, CheckResult, HealthCheck};
 
 /// The prefix of every probe file's name; the rest is random hex.
@@ -36,30 +37,30 @@ const PROBE_LEN: usize = 64;
 /// The round trip runs on Tokio's blocking thread pool as one piece, and the probe file
 /// is removed by that piece itself, so it is cleaned up even when the runner's timeout
 /// drops the check half-way: the file operations finish in the background and delete
-/// what they wrote.
+/// what they wrote. While they have not (a hung network file system), later runs start
+/// no other round trip and report `unavailable: the previous run is still running
+/// after …`.
 #[derive(Debug, Clone)]
 pub struct Filesystem {
     dir: PathBuf,
+    guard: BlockingGuard,
 }
 
 impl Filesystem {
     /// Checks the directory `dir`, which must exist: the check never creates it.
     #[must_use]
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            guard: BlockingGuard::default(),
+        }
     }
 }
 
 impl HealthCheck for Filesystem {
     async fn check(&self) -> CheckResult {
         let dir = self.dir.clone();
-        match tokio::task::spawn_blocking(move || round_trip(&dir)).await {
-            Ok(result) => result,
-            Err(join_error) => match join_error.try_into_panic() {
-                Ok(payload) => Err(CheckError::from_panic(payload.as_ref())),
-                Err(join_error) => Err(CheckError::unknown(join_error)),
-            },
-        }
+        run_blocking(&self.guard, move || round_trip(&dir)).await
     }
 
     fn identifier(&self) -> Cow<'static, str> {

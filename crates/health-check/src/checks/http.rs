@@ -138,7 +138,8 @@ impl HttpEndpoint {
     }
 
     /// Sends `Authorization: Bearer <token>`. The token never shows in `Debug` output
-    /// or messages.
+    /// or messages, and goes only to the URL's origin: a followed redirect to another
+    /// scheme, host or port drops it for the rest of the chain.
     #[must_use]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(token.into());
@@ -166,11 +167,12 @@ impl HealthCheck for HttpEndpoint {
     async fn check(&self) -> CheckResult {
         let mut url = self.url.clone();
         let mut redirects = 0;
+        // The token is for the configured URL's origin only: once a redirect leaves it,
+        // the rest of the chain goes without, as curl and reqwest do, so that a `302` to
+        // another host cannot collect it.
+        let mut token = self.bearer_token.as_deref();
         let response = loop {
-            let response = self
-                .client
-                .get(&url, None, self.bearer_token.as_deref())
-                .await?;
+            let response = self.client.get(&url, None, token).await?;
             let location = response
                 .status()
                 .is_redirection()
@@ -186,7 +188,11 @@ impl HealthCheck for HttpEndpoint {
                             Self::shown(&self.url)
                         )));
                     }
-                    url = follow(&url, location)?;
+                    let next = follow(&url, location)?;
+                    if !same_origin(&url, &next) {
+                        token = None;
+                    }
+                    url = next;
                     redirects += 1;
                 }
                 Some(location) if !self.expected.matches(response.status()) => {
@@ -240,6 +246,24 @@ fn follow(base: &Uri, location: &str) -> Result<Uri, CheckError> {
         ))
     })?;
     Ok(next)
+}
+
+/// Whether two URLs share scheme, host and port (a missing port being the scheme's
+/// default), the origin that a bearer token is sent to.
+fn same_origin(a: &Uri, b: &Uri) -> bool {
+    fn port(uri: &Uri) -> Option<u16> {
+        uri.port_u16().or(match uri.scheme_str() {
+            Some("http") => Some(80),
+            Some("https") => Some(443),
+            _ => None,
+        })
+    }
+    let scheme = |uri: &Uri| uri.scheme_str().map(str::to_ascii_lowercase);
+    scheme(a) == scheme(b)
+        && a.host()
+            .zip(b.host())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        && port(a) == port(b)
 }
 
 /// Resolves a `Location` value: absolute, scheme-relative (`//host/p`), absolute-path
@@ -307,6 +331,21 @@ mod tests {
         }
         let root: Uri = "http://a.test".parse().unwrap();
         assert_eq!(resolve(&root, "z").unwrap().to_string(), "http://a.test/z");
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_effective_port() {
+        let uri = |text: &str| text.parse::<Uri>().unwrap();
+        let a = uri("http://a.test/x");
+        assert!(same_origin(&a, &uri("http://A.TEST:80/y?z")));
+        assert!(same_origin(
+            &uri("https://a.test/"),
+            &uri("HTTPS://a.test:443/")
+        ));
+        assert!(!same_origin(&a, &uri("https://a.test/x")));
+        assert!(!same_origin(&a, &uri("http://b.test/x")));
+        assert!(!same_origin(&a, &uri("http://a.test:8080/x")));
+        assert!(!same_origin(&a, &uri("http://a.test.evil/x")));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::describe_io;
+use super::{describe_io, lower_first};
 use crate::CheckError;
 use crate::redact::{InvalidUrl, redact_url};
 
@@ -135,14 +135,6 @@ pub(crate) fn describe(error: &hyper_util::client::legacy::Error) -> String {
     }
     let text = deepest.map_or_else(|| error.to_string(), ToString::to_string);
     lower_first(&text)
-}
-
-fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// Reads a body of at most `limit` bytes.

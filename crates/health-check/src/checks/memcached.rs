@@ -9,12 +9,12 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use super::kept::Kept;
 use crate::error::CheckError;
 use crate::redact::InvalidUrl;
 use crate::{CheckResult, HealthCheck};
@@ -52,7 +52,7 @@ const DEFAULT_PORT: u16 = 11211;
 pub struct Memcached {
     host: String,
     port: u16,
-    idle: Mutex<Option<BufReader<TcpStream>>>,
+    connection: Kept<BufReader<TcpStream>>,
 }
 
 impl Memcached {
@@ -78,29 +78,24 @@ impl Memcached {
         Ok(Self {
             host,
             port,
-            idle: Mutex::new(None),
+            connection: Kept::default(),
         })
     }
 
     async fn run(&self) -> Result<(), Failure> {
-        // The connection is taken out of the slot for the run: if the runner's timeout
-        // drops this future, the connection goes with it, half-read replies included.
-        let reused = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(mut conn) = reused {
-            match round_trip(&mut conn).await {
-                Ok(()) => {
-                    self.put_back(conn);
-                    return Ok(());
-                }
-                // The server may have restarted since the last run.
-                Err(Failure::Io(..)) => {}
-                Err(failure) => return Err(failure),
-            }
-        }
+        // If the runner's timeout drops this future, the connection goes with it,
+        // half-read replies included.
+        self.connection
+            .run(
+                async || self.open().await,
+                |conn| Box::pin(round_trip(conn)),
+                // Any I/O error: the server may have restarted since the last run.
+                |failure| matches!(failure, Failure::Io(..)),
+            )
+            .await
+    }
+
+    async fn open(&self) -> Result<BufReader<TcpStream>, Failure> {
         let stream = TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|error| Failure::Io("cannot connect", error))?;
@@ -108,17 +103,7 @@ impl Memcached {
         stream
             .set_nodelay(true)
             .map_err(|error| Failure::Io("cannot connect", error))?;
-        let mut conn = BufReader::new(stream);
-        round_trip(&mut conn).await?;
-        self.put_back(conn);
-        Ok(())
-    }
-
-    fn put_back(&self, conn: BufReader<TcpStream>) {
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert(conn);
+        Ok(BufReader::new(stream))
     }
 }
 

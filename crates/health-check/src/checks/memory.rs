@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use sysinfo::{MemoryRefreshKind, System};
 
 use super::threshold::Thresholds;
+use crate::blocking::{BlockingGuard, run_blocking};
 use crate::{CheckError, CheckResult, HealthCheck};
 
 /// Checks how much of the system's memory is in use: a warning at or above one
@@ -30,6 +31,7 @@ use crate::{CheckError, CheckResult, HealthCheck};
 #[must_use]
 pub struct MemoryUsage {
     thresholds: Thresholds,
+    guard: BlockingGuard,
 }
 
 impl MemoryUsage {
@@ -54,31 +56,12 @@ impl MemoryUsage {
 impl HealthCheck for MemoryUsage {
     async fn check(&self) -> CheckResult {
         // sysinfo reads `/proc/meminfo` (or asks the OS) synchronously.
-        let measured = tokio::task::spawn_blocking(|| {
-            let mut system = System::new()?;
-            system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
-            Ok::<_, sysinfo::Error>((system.total_memory(), system.available_memory()))
-        })
-        .await
-        .map_err(CheckError::unknown)?;
-        let (total, available) = match measured {
-            Ok((0, _)) => {
-                return Err(CheckError::unavailable(
-                    "cannot read the memory usage: the system reports no memory",
-                ));
-            }
-            Ok(measured) => measured,
-            Err(e) => {
-                let reason = match &e {
-                    sysinfo::Error::Io(io) => super::describe_io(io),
-                    other => other.to_string(),
-                };
-                return Err(CheckError::unavailable(format!(
-                    "cannot read the memory usage: {reason}"
-                ))
-                .with_source(e));
-            }
-        };
+        let (total, available) = run_blocking(&self.guard, measure).await?;
+        if total == 0 {
+            return Err(CheckError::unavailable(
+                "cannot read the memory usage: the system reports no memory",
+            ));
+        }
         let used = total.saturating_sub(available);
         let percent = used as f64 / total as f64 * 100.0;
         self.thresholds
@@ -92,4 +75,19 @@ impl HealthCheck for MemoryUsage {
     fn component_type(&self) -> &'static str {
         "system"
     }
+}
+
+/// The total and the available memory, in bytes.
+fn measure() -> Result<(u64, u64), CheckError> {
+    let measured = System::new().map(|mut system| {
+        system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
+        (system.total_memory(), system.available_memory())
+    });
+    measured.map_err(|e| {
+        let reason = match &e {
+            sysinfo::Error::Io(io) => super::describe_io(io),
+            other => other.to_string(),
+        };
+        CheckError::unavailable(format!("cannot read the memory usage: {reason}")).with_source(e)
+    })
 }

@@ -13,10 +13,14 @@
 //! | `RemoteHealth` | `RemoteHealth` | `component` | `remote` | reads another service's health endpoint (health+json or the seed's JSON) and reports each of its checks |
 //! | `DnsLookup` | `DnsLookup` | `system` | `dns` | resolves a name through the system resolver, optionally to given addresses |
 //! | `Celery` | `CeleryBackend` | `component` | `celery` | broadcasts Celery's control `ping` (or `active_queues`) over RabbitMQ or Redis and counts the workers that reply, like `celery inspect ping` |
+//! | `RabbitMq` | `RabbitMQBackend` | `component` | `rabbitmq` | connects, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the connection |
+//! | `Nats` | `NatsBackend` | `component` | `nats` | connects, sends a request on a unique subject and answers it from its own subscription, compares the reply; optionally asks for the account's JetStream info |
+//! | `Mqtt` | `MqttBackend` | `component` | `mqtt` | connects with a unique client id and a clean session, subscribes to a unique topic, publishes a unique QoS 1 message to it, receives it, compares, unsubscribes, disconnects |
 //!
 //! A check touches nothing but its own uniquely named probe data and removes it even
-//! when the runner's timeout stops the check half-way. To register a second instance of
-//! a kind, name it with an alias:
+//! when the runner's timeout stops the check half-way (a short-lived program awaits
+//! [`wait_for_cleanup`] before it exits, so that such clean-ups are not cancelled with
+//! its runtime). To register a second instance of a kind, name it with an alias:
 //!
 //! ```
 //! use health_check::checks::Filesystem;
@@ -33,6 +37,7 @@
 //! # drop(registry);
 //! ```
 
+mod cleanup;
 mod filesystem;
 mod memory_cache;
 mod tcp;
@@ -47,14 +52,28 @@ mod dns;
 mod http;
 #[cfg(any(feature = "http", feature = "remote", feature = "s3"))]
 mod http_client;
+#[cfg(any(
+    feature = "postgres",
+    feature = "mysql",
+    feature = "redis",
+    feature = "memcached",
+    feature = "celery"
+))]
+mod kept;
 #[cfg(feature = "memcached")]
 mod memcached;
 #[cfg(feature = "memory")]
 mod memory;
+#[cfg(feature = "mqtt")]
+mod mqtt;
 #[cfg(feature = "mysql")]
 mod mysql;
+#[cfg(feature = "nats")]
+mod nats;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "rabbitmq")]
+mod rabbitmq;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
@@ -70,6 +89,7 @@ mod sqlite;
 #[cfg(any(feature = "disk", feature = "memory"))]
 mod threshold;
 
+pub use cleanup::wait_for_cleanup;
 pub use filesystem::Filesystem;
 pub use memory_cache::{MemoryCache, MemoryStore};
 pub use tcp::TcpConnect;
@@ -92,12 +112,21 @@ pub use memcached::Memcached;
 #[cfg(feature = "memory")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub use memory::MemoryUsage;
+#[cfg(feature = "mqtt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mqtt")))]
+pub use mqtt::Mqtt;
 #[cfg(feature = "mysql")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 pub use mysql::MySql;
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+pub use nats::Nats;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::Postgres;
+#[cfg(feature = "rabbitmq")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rabbitmq")))]
+pub use rabbitmq::RabbitMq;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::RedisCache;
@@ -117,10 +146,19 @@ pub use sqlite::Sqlite;
 /// An I/O error as a lower-case phrase without the OS error number, for messages:
 /// `Permission denied (os error 13)` → `permission denied`.
 fn describe_io(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    let text = text
-        .find(" (os error")
-        .map_or(text.as_str(), |end| &text[..end]);
+    describe_io_text(&error.to_string())
+}
+
+/// The text of an I/O error as [`describe_io`] writes it, for a client library that
+/// gives only the text.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+fn describe_io_text(text: &str) -> String {
+    lower_first(text.find(" (os error").map_or(text, |end| &text[..end]))
+}
+
+/// A foreign error text the way our messages write theirs, lower-case first:
+/// `Connection reset by peer` → `connection reset by peer`.
+fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -142,5 +180,16 @@ mod tests {
         }
         let other = io::Error::other("Weird failure");
         assert_eq!(describe_io(&other), "weird failure");
+        assert_eq!(
+            describe_io_text("Connection refused (os error 111)"),
+            "connection refused"
+        );
+    }
+
+    #[test]
+    fn only_the_first_letter_is_lowered() {
+        assert_eq!(lower_first("Connection reset"), "connection reset");
+        assert_eq!(lower_first("Élan"), "élan");
+        assert_eq!(lower_first(""), "");
     }
 }

@@ -3,12 +3,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Cmd, Pipeline, RedisError, RedisFuture, Value};
 
+use super::kept::Kept;
 use crate::error::CheckError;
 use crate::redact::{InvalidUrl, Redactor, redact_url};
 use crate::{CheckResult, HealthCheck};
@@ -178,14 +178,7 @@ fn error_text(error: &RedisError) -> String {
     let text = error.to_string();
     if error.is_io_error() {
         // As `describe_io` writes I/O errors: `connection refused`.
-        let text = text
-            .find(" (os error")
-            .map_or(text.as_str(), |end| &text[..end]);
-        let mut chars = text.chars();
-        return match chars.next() {
-            Some(first) => first.to_lowercase().chain(chars).collect(),
-            None => String::new(),
-        };
+        return super::describe_io_text(&text);
     }
     match (text.split_once(" - "), error.code(), error.detail()) {
         // redis-rs's own errors: `<description> - <Kind>[: <detail>]`.
@@ -203,10 +196,11 @@ fn error_text(error: &RedisError) -> String {
 enum Source {
     /// The application's connection manager.
     Manager(ConnectionManager),
-    /// The check's own connection, made on first use and kept while it works.
+    /// The check's own connection, made on first use and kept while it works: always
+    /// a [`Conn::Own`].
     Own {
         client: redis::Client,
-        idle: Mutex<Option<MultiplexedConnection>>,
+        connection: Kept<Conn>,
     },
 }
 
@@ -268,7 +262,7 @@ impl RedisTarget {
         Ok(Self {
             source: Source::Own {
                 client,
-                idle: Mutex::new(None),
+                connection: Kept::default(),
             },
             redactor,
             target: redact_url(url),
@@ -294,45 +288,29 @@ impl RedisTarget {
                     result => result,
                 }
             }
-            Source::Own { client, idle } => {
-                // The connection is taken out of the slot for the run: if the runner's
-                // timeout drops this future, the connection goes with it.
-                let reused = idle.lock().unwrap_or_else(PoisonError::into_inner).take();
-                if let Some(conn) = reused {
-                    let mut conn = Conn::Own(conn);
-                    match probe.run(&mut conn).await {
-                        Ok(()) => {
-                            put_back(idle, conn);
-                            return Ok(());
-                        }
-                        Err(failure) if failure.is_broken_connection() => {}
-                        Err(failure) => return Err(failure),
-                    }
-                }
-                // The runner owns the timeout: no connection or response timeout here,
-                // so a hung server reports `timed out after …` like every other check.
-                let config = AsyncConnectionConfig::new()
-                    .set_connection_timeout(None)
-                    .set_response_timeout(None);
-                let conn = client
-                    .get_multiplexed_async_connection_with_config(&config)
+            // If the runner's timeout drops this future, the connection goes with it.
+            Source::Own { client, connection } => {
+                connection
+                    .run(
+                        async || {
+                            // The runner owns the timeout: no connection or response
+                            // timeout here, so a hung server reports `timed out after
+                            // …` like every other check.
+                            let config = AsyncConnectionConfig::new()
+                                .set_connection_timeout(None)
+                                .set_response_timeout(None);
+                            client
+                                .get_multiplexed_async_connection_with_config(&config)
+                                .await
+                                .map(Conn::Own)
+                                .map_err(Failure::redis("connect"))
+                        },
+                        |conn| Box::pin(probe.run(conn)),
+                        Failure::is_broken_connection,
+                    )
                     .await
-                    .map_err(Failure::redis("connect"))?;
-                let mut conn = Conn::Own(conn);
-                probe.run(&mut conn).await?;
-                put_back(idle, conn);
-                Ok(())
             }
         }
-    }
-}
-
-fn put_back(idle: &Mutex<Option<MultiplexedConnection>>, conn: Conn) {
-    if let Conn::Own(conn) = conn {
-        // When two runs overlap, the second connection is simply closed.
-        idle.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert(conn);
     }
 }
 

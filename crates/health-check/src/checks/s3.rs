@@ -9,6 +9,7 @@ use hyper::body::{Bytes, Incoming};
 use rusty_s3::{Bucket, Credentials, S3Action as _, UrlStyle};
 use url::{Host, Url};
 
+use super::cleanup::spawn_cleanup;
 use super::http_client::{self, HttpClient, read_body, unreachable};
 use crate::redact::{InvalidUrl, Redactor, redact_url};
 use crate::{CheckError, CheckResult, HealthCheck};
@@ -77,7 +78,9 @@ const MAX_ERROR_BODY: usize = 64 << 10;
 /// When the runner's timeout stops a run after the put started, the probe object is
 /// still removed: dropping the run spawns a best-effort delete on the Tokio runtime
 /// (tried twice, a second apart, in case the interrupted put lands late), bounded by
-/// its own 10 s timeout.
+/// its own 10 s timeout. A short-lived program awaits
+/// [`wait_for_cleanup`](super::wait_for_cleanup) before it exits, so that this delete
+/// is not cancelled with its runtime.
 #[derive(Clone)]
 pub struct S3Storage {
     bucket: String,
@@ -465,10 +468,8 @@ impl Drop for ProbeObject {
     fn drop(&mut self) {
         // Without a runtime (the process is shutting down) there is nothing to run the
         // delete on; the object stays, under the probe prefix.
-        if let Some(cleanup) = self.0.take()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(cleanup.run());
+        if let Some(cleanup) = self.0.take() {
+            spawn_cleanup(cleanup.run());
         }
     }
 }

@@ -3,11 +3,11 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{ConnectOptions, Connection, Database, Pool};
 
+use super::kept::Kept;
 use crate::error::CheckError;
 use crate::redact::{InvalidUrl, Redactor, redact_url};
 
@@ -122,7 +122,7 @@ enum Source<DB: Database> {
     /// The check's own connection, made on first use and kept while it works.
     Own {
         options: <DB::Connection as Connection>::Options,
-        idle: Mutex<Option<DB::Connection>>,
+        connection: Kept<DB::Connection>,
     },
 }
 
@@ -159,7 +159,7 @@ impl<DB: Dialect> SqlCheck<DB> {
             // A check runs every few seconds: its statements would flood the debug log.
             source: Source::Own {
                 options: options.disable_statement_logging(),
-                idle: Mutex::new(None),
+                connection: Kept::default(),
             },
             write_probe: false,
             redactor: Redactor::for_url(url),
@@ -191,30 +191,24 @@ impl<DB: Dialect> SqlCheck<DB> {
                 }
                 result
             }
-            Source::Own { options, idle } => {
-                // The connection is taken out of the slot for the run: if the runner's
-                // timeout drops this future, the connection is dropped with it and the
-                // server ends the session, with whatever the probe had made in it.
-                let reused = idle.lock().unwrap_or_else(PoisonError::into_inner).take();
-                if let Some(mut conn) = reused {
-                    match DB::probe(&mut conn, self.write_probe).await {
-                        Ok(()) => {
-                            put_back(idle, conn);
-                            return Ok(());
-                        }
-                        // The server may have restarted since the last run: try once
-                        // more on a fresh connection before reporting.
-                        Err(failure) if failure.is_broken_connection() => {}
-                        Err(failure) => return Err(failure),
-                    }
-                }
-                let mut conn = options
-                    .connect()
+            // If the runner's timeout drops this future, the connection is dropped with
+            // it and the server ends the session, with whatever the probe had made in it.
+            Source::Own {
+                options,
+                connection,
+            } => {
+                connection
+                    .run(
+                        async || {
+                            options
+                                .connect()
+                                .await
+                                .map_err(Failure::sql("cannot connect"))
+                        },
+                        |conn| Box::pin(DB::probe(conn, self.write_probe)),
+                        Failure::is_broken_connection,
+                    )
                     .await
-                    .map_err(Failure::sql("cannot connect"))?;
-                DB::probe(&mut conn, self.write_probe).await?;
-                put_back(idle, conn);
-                Ok(())
             }
         }
     }
@@ -223,13 +217,6 @@ impl<DB: Dialect> SqlCheck<DB> {
         f.field("target", &self.target)
             .field("write_probe", &self.write_probe);
     }
-}
-
-fn put_back<C>(idle: &Mutex<Option<C>>, conn: C) {
-    // When two runs overlap, the second connection is simply closed.
-    idle.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get_or_insert(conn);
 }
 
 /// A pooled connection that is closed, not returned to the pool, unless the probe

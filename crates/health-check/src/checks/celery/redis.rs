@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::protocol::{Broadcast, Reply};
 use super::{Failure, Kept, Tally};
+use crate::checks::cleanup::spawn_cleanup;
 use crate::redact::InvalidUrl;
 
 /// kombu's separator of the fields of a binding, and of a queue name and a priority.
@@ -220,12 +221,9 @@ impl Drop for ReplyQueue {
         // background, on a new connection, since the run's own may be blocked in a
         // `BRPOP` for the rest of the reply timeout. A reply still popped there is
         // lost with that connection, and the binding goes first, so nothing is left.
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
         let removal = self.names.removal();
         let client = self.client.clone();
-        runtime.spawn(async move {
+        spawn_cleanup(async move {
             let removed = tokio::time::timeout(CLEANUP_TIMEOUT, async {
                 let mut connection = client.get_multiplexed_async_connection().await?;
                 removal.exec_async(&mut connection).await
