@@ -5,11 +5,11 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::anyhow;
 use health_check::{Format, HealthStatus, Outcome, Report, Selection, SelectionError};
 
 use crate::cli::{CheckArgs, OutputFormat};
-use crate::config;
+use crate::{config, runtime};
 
 /// The exit code of an unhealthy report.
 const UNHEALTHY: u8 = 1;
@@ -23,17 +23,8 @@ const UNHEALTHY: u8 = 1;
 ///
 /// Fails on a config error or an unknown `--check` name.
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    // One run of concurrent checks needs no more than one thread; blocking checks get
-    // the blocking pool all the same.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    // Some checks (SQLite's pool) start background tasks when they are built.
-    let config = {
-        let _runtime = runtime.enter();
-        config::load(args.config.as_deref())?
-    };
+    let config = config::load(args.config.as_deref())?;
+    let runtime = runtime::current_thread()?;
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         OutputFormat::Table
     } else {
@@ -43,13 +34,22 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .checks
         .iter()
         .fold(Selection::all(), |selection, name| selection.only(name));
-    let report = runtime
-        .block_on(config.endpoint.registry().run(&selection))
-        .map_err(|error| selection_error(&error, &config.checks))?;
+    let report = runtime.block_on(config.endpoint.registry().run(&selection));
+    // The report goes out first; the shutdown then takes at most a few seconds, even
+    // with a check stuck in a system call.
+    let exit = report
+        .map_err(|error| selection_error(&error, &config.checks))
+        .and_then(|report| print(&report, format));
+    runtime::shut_down(runtime, config);
+    exit
+}
+
+/// Prints the report in `format`; the exit code follows its status.
+fn print(report: &Report, format: OutputFormat) -> anyhow::Result<ExitCode> {
     let output = match format {
-        OutputFormat::Table => table(&report),
-        OutputFormat::Text => health_check::render(Format::Text, &report),
-        OutputFormat::Json => health_check::render(Format::Json, &report),
+        OutputFormat::Table => table(report),
+        OutputFormat::Text => health_check::render(Format::Text, report),
+        OutputFormat::Json => health_check::render(Format::Json, report),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(output.as_bytes())?;

@@ -118,13 +118,7 @@ mod tests {
         move |name| vars.get(name).cloned().ok_or(VarError::NotPresent)
     }
 
-    /// Builds the config inside a runtime: the SQLite check starts its pool's tasks.
     fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let _runtime = runtime.enter();
         parse(text, "health.toml", Path::new("/etc/hc"), &env_of(vars))
     }
 
@@ -138,10 +132,6 @@ mod tests {
 
     /// The keys serde accepts in a table, from its own unknown-key message.
     fn accepted_keys(table_with_unknown_key: &str) -> Vec<String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let _runtime = runtime.enter();
         let mut tree = DeTable::parse(table_with_unknown_key).unwrap();
         interpolate::document(tree.get_mut(), &env_of(&[])).unwrap();
         let error = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap_err();
@@ -171,7 +161,11 @@ mod tests {
                 "TcpConnect[postgres]",
                 "DnsLookup",
                 "HttpEndpoint",
-                "RemoteHealth"
+                "RemoteHealth",
+                "CeleryBackend",
+                "RabbitMQBackend",
+                "NatsBackend",
+                "MqttBackend"
             ]
         );
         let default = parse_with(DEFAULT, &[("HEALTH_CHECK_DATA_DIR", "/srv/hc")]).unwrap();
@@ -317,7 +311,7 @@ mod tests {
         );
         assert_eq!(
             error("[[check]]\nkind = \"mongodb\"\n"),
-            "health.toml:2: check #1: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote)"
+            "health.toml:2: check #1: `kind`: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt)"
         );
         assert_eq!(
             error("[[check]]\nkind = \"s3\"\nalias = \"x\"\n"),
@@ -385,7 +379,56 @@ mod tests {
         );
         assert_eq!(
             error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntags = [\"ok\", \"a/b\"]\n"),
-            "health.toml:4: check #1 (tcp): check `TcpConnect` has the tag `a/b`; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+            "health.toml:4: check #1 (tcp): `tags`: `a/b` is not a valid tag; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+        );
+    }
+
+    #[test]
+    fn invalid_tags_name_the_key_on_its_line() {
+        assert_eq!(
+            error(
+                "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\n\n[[check]]\nkind = \"memory\"\nname = \"M\"\ntags = [\n  \"ready\",\n  \"a b\",\n]\n"
+            ),
+            "health.toml:8: check #2 (memory): `tags`: `a b` is not a valid tag; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"memory\"\ncritical = false\ntags = [\"\"]\n"),
+            "health.toml:4: check #1 (memory): `tags`: a tag is empty; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+        );
+        assert_eq!(
+            error_with(
+                "[[check]]\nkind = \"memory\"\ntags = [\"${TAG}\"]\n",
+                &[("TAG", "hunter2/x")]
+            ),
+            "health.toml:3: check #1 (memory): `tags`: *** is not a valid tag; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+        );
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_shown() {
+        let s3 = "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\n";
+        assert_eq!(
+            error(&format!("{s3}secret-access-key = 5\n")),
+            "health.toml:5: check #1 (s3): `secret-access-key`: must be a string (the value is not shown: this key may hold a secret)"
+        );
+        for text in [
+            format!("{s3}secret-access-key = 987654321\n"),
+            format!("{s3}secret-access-key = [987654321]\n"),
+            format!("{s3}secret-access-key = 9876.54321\n"),
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = 987654321\nsecret-access-key = \"x\"\n".to_owned(),
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = 987654321\n".to_owned(),
+            "[[check]]\nkind = \"postgres\"\nurl = 987654321\n".to_owned(),
+            "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = 987654321\n".to_owned(),
+            "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = { value = 987654321 }\n".to_owned(),
+        ] {
+            let message = error(&text);
+            assert!(!message.contains("98765"), "{message}");
+            assert!(message.contains("(the value is not shown: this key may hold a secret)"), "{message}");
+        }
+        // Other keys still say what was written.
+        assert_eq!(
+            error("[[check]]\nkind = \"s3\"\nbucket = 5\n"),
+            "health.toml:3: check #1 (s3): `bucket`: invalid type: integer `5`, expected a string"
         );
     }
 
@@ -515,13 +558,47 @@ alias = "maintenance"
 kind = "remote"
 url = "http://orders.internal:8000/ht/ready/"
 bearer-token = "t0ken-hunter2"
+
+[[check]]
+kind = "celery"
+url = "amqp://app:${BROKER_PASSWORD}@rabbitmq.internal:5672//"
+min-workers = 2
+reply-timeout = "1500ms"
+timeout = "3s"
+queues = ["celery", "emails"]
+control-exchange = "myapp"
+
+[[check]]
+kind = "celery"
+url = "pyamqp://app:hunter2-literal@rabbitmq.internal//"
+alias = "pyamqp"
+
+[[check]]
+kind = "celery"
+url = "redis://:${REDIS_PASSWORD}@broker.internal:6379/5"
+alias = "redis"
+
+[[check]]
+kind = "rabbitmq"
+url = "amqp://app:${BROKER_PASSWORD}@rabbitmq.internal:5672/%2f"
+
+[[check]]
+kind = "nats"
+url = "nats://app:hunter2-nats@nats.internal:4222"
+jetstream = true
+
+[[check]]
+kind = "mqtt"
+url = "mqtt://app:${MQTT_PASSWORD}@mqtt.internal:1883"
 "#;
 
-    const SECRETS: [(&str, &str); 4] = [
+    const SECRETS: [(&str, &str); 6] = [
         ("DB_PASSWORD", "hunter2-db"),
         ("S3_SECRET", "hunter2-s3"),
         ("REDIS_PASSWORD", "hunter2-redis"),
         ("TOKEN", "hunter2-token"),
+        ("BROKER_PASSWORD", "hunter2-broker"),
+        ("MQTT_PASSWORD", "hunter2-mqtt"),
     ];
 
     #[test]
@@ -539,7 +616,13 @@ bearer-token = "t0ken-hunter2"
                 "DnsLookup",
                 "HttpEndpoint",
                 "HttpEndpoint[maintenance]",
-                "RemoteHealth"
+                "RemoteHealth",
+                "CeleryBackend",
+                "CeleryBackend[pyamqp]",
+                "CeleryBackend[redis]",
+                "RabbitMQBackend",
+                "NatsBackend",
+                "MqttBackend"
             ]
         );
     }
@@ -561,6 +644,121 @@ bearer-token = "t0ken-hunter2"
         let raw = format!("{raw:?}");
         assert!(raw.contains("postgres://app:***@db.internal"), "{raw}");
         assert!(raw.contains("token=***"), "{raw}");
+    }
+
+    #[test]
+    fn the_broker_kinds_take_their_own_keys_and_require_a_url() {
+        for kind in ["celery", "rabbitmq", "nats", "mqtt"] {
+            assert_eq!(
+                error(&format!("[[check]]\nkind = \"{kind}\"\nname = \"x\"\n")),
+                format!("health.toml:1: check #1 ({kind}): missing key `url`")
+            );
+        }
+        assert_eq!(
+            error("[[check]]\nkind = \"rabbitmq\"\nurl = \"amqp://h\"\nqueues = [\"q\"]\n"),
+            "health.toml:4: check #1 (rabbitmq): key `queues` does not apply to kind `rabbitmq` (it takes: url)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"mqtt\"\nurl = \"h:1883\"\njetstream = true\n"),
+            "health.toml:4: check #1 (mqtt): key `jetstream` does not apply to kind `mqtt` (it takes: url)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"redis-ping\"\nurl = \"redis://h\"\nmin-workers = 1\n"),
+            "health.toml:4: check #1 (redis-ping): key `min-workers` does not apply to kind `redis-ping` (it takes: url)"
+        );
+        assert_eq!(
+            error("[[check]]\nkind = \"nats\"\nurl = \"nats://h\"\ncontrol-exchange = \"x\"\n"),
+            "health.toml:4: check #1 (nats): key `control-exchange` does not apply to kind `nats` (it takes: url, jetstream)"
+        );
+    }
+
+    #[test]
+    fn celery_keys_are_validated() {
+        const CELERY: &str = "[[check]]\nkind = \"celery\"\nurl = \"amqp://h//\"\n";
+        assert_eq!(
+            error(&format!("{CELERY}reply-timeout = \"5s\"\n")),
+            "health.toml:4: check #1 (celery): `reply-timeout`: must be shorter than the check's `timeout` (5s by default), not `5s`"
+        );
+        assert_eq!(
+            error(&format!(
+                "{CELERY}timeout = \"2s\"\nreply-timeout = \"2500ms\"\n"
+            )),
+            "health.toml:5: check #1 (celery): `reply-timeout`: must be shorter than the check's `timeout` (`2s`), not `2500ms`"
+        );
+        assert_eq!(
+            error(&format!("{CELERY}reply-timeout = \"0s\"\n")),
+            "health.toml:4: check #1 (celery): `reply-timeout`: must be more than zero"
+        );
+        assert_eq!(
+            error(&format!("{CELERY}reply-timeout = 1\n")),
+            "health.toml:4: check #1 (celery): `reply-timeout`: invalid type: integer `1`, expected a string"
+        );
+        assert_eq!(
+            error(&format!("{CELERY}reply-timeout = \"a while\"\n")),
+            "health.toml:4: check #1 (celery): `reply-timeout`: must be a duration like `2s` or `500ms`, not `a while`"
+        );
+        assert_eq!(
+            error(&format!("{CELERY}min-workers = -1\n")),
+            "health.toml:4: check #1 (celery): `min-workers`: invalid value: integer `-1`, expected usize"
+        );
+        assert_eq!(
+            error(&format!("{CELERY}queues = [\"celery\", \" \"]\n")),
+            "health.toml:4: check #1 (celery): `queues`: must not be empty"
+        );
+        assert_eq!(
+            error(&format!("{CELERY}queues = \"celery\"\n")),
+            "health.toml:4: check #1 (celery): `queues`: invalid type: string \"celery\", expected an array"
+        );
+        assert_eq!(
+            error(&format!("{CELERY}control-exchange = \"\"\n")),
+            "health.toml:4: check #1 (celery): `control-exchange`: must not be empty"
+        );
+        // The broker follows the scheme; another scheme is named, its password masked.
+        assert_eq!(
+            error("[[check]]\nkind = \"celery\"\nurl = \"sqs://key:hunter2@\"\n"),
+            "health.toml:3: check #1 (celery): `url`: invalid URL `sqs://key:***@`: expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)"
+        );
+        assert_eq!(
+            error_with(
+                "[[check]]\nkind = \"celery\"\nurl = \"${URL}\"\n",
+                &[("URL", "sqs://key:hunter2@")]
+            ),
+            "health.toml:3: check #1 (celery): `url`: invalid URL ***: expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)"
+        );
+        let amqps = error("[[check]]\nkind = \"celery\"\nurl = \"amqps://u:hunter2@h//\"\n");
+        assert!(
+            amqps.starts_with(
+                "health.toml:3: check #1 (celery): `url`: invalid URL `amqps://u:***@h//`: "
+            ),
+            "{amqps}"
+        );
+        let rediss = error("[[check]]\nkind = \"celery\"\nurl = \"rediss://:hunter2@h\"\n");
+        assert!(
+            rediss.starts_with(
+                "health.toml:3: check #1 (celery): `url`: invalid URL `rediss://:***@h`: "
+            ),
+            "{rediss}"
+        );
+    }
+
+    #[test]
+    fn broker_urls_are_config_errors_without_their_password() {
+        for (kind, url) in [
+            ("rabbitmq", "amqps://u:hunter2@h/%2f"),
+            ("rabbitmq", "http://u:hunter2@h/"),
+            ("nats", "ws://u:hunter2@h:8080"),
+            ("mqtt", "mqtts://u:hunter2@h:8883"),
+        ] {
+            let message = error(&format!("[[check]]\nkind = \"{kind}\"\nurl = \"{url}\"\n"));
+            assert!(
+                message.starts_with(&format!(
+                    "health.toml:3: check #1 ({kind}): `url`: invalid URL `"
+                )),
+                "{message}"
+            );
+            assert!(message.contains(":***@"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+        }
     }
 
     #[test]

@@ -3,8 +3,6 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
 use crate::cli::ConfigArgs;
 use crate::config;
 
@@ -19,16 +17,7 @@ pub(crate) fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
         stdout.write_all(config::REFERENCE.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     };
-    // Validating builds the checks, and some (SQLite's pool) start background tasks
-    // when they are built; they never run here.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let config = {
-        let _runtime = runtime.enter();
-        config::load(Some(&file))?
-    };
+    let config = config::load(Some(&file))?;
     let count = config.checks.len();
     let noun = if count == 1 { "check" } else { "checks" };
     writeln!(stdout, "{}: ok ({count} {noun})", file.display())?;

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod config_command;
 mod logging;
+mod runtime;
 mod serve;
 
 use std::process::ExitCode;

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 use crate::config::{self, Config};
+use crate::runtime;
 
 /// Loads the config, then serves until a shutdown signal; the exit code is 0 after a
 /// graceful shutdown.
@@ -21,17 +22,14 @@ use crate::config::{self, Config};
 ///
 /// Fails on a config error or when the address cannot be bound.
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    // Some checks (SQLite's pool) start background tasks when they are built.
-    let config = {
-        let _runtime = runtime.enter();
-        config::load(args.config.as_deref())?
-    };
+    let config = config::load(args.config.as_deref())?;
+    let runtime = runtime::multi_thread()?;
     let bind = args.bind.unwrap_or(config.bind);
-    runtime.block_on(serve(config, bind))?;
+    // `serve` owns the config: the checks are dropped inside the runtime when it returns.
+    let served = runtime.block_on(serve(config, bind));
+    // Even with a check stuck in a system call, the process exits within seconds.
+    runtime::shut_down(runtime, ());
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

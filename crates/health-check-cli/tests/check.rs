@@ -2,6 +2,9 @@
 
 mod support;
 
+use std::process::Stdio;
+use std::time::Duration;
+
 use support::{closed_port, health_check, ran, temp_dir, write};
 
 const DEFAULT_CHECKS: [&str; 5] = [
@@ -226,5 +229,51 @@ fn a_missing_or_invalid_config_file_exits_2() {
     assert_eq!(
         bad.stderr,
         "health-check: bad.toml:1: check #1 (tcp): missing key `addr`\n"
+    );
+}
+
+/// A check stuck in a blocking system call for good (here `getaddrinfo`, as on a hung
+/// network file system) times out, and the binary still reports and exits: the runtime
+/// does not wait for the stuck thread.
+#[cfg(unix)]
+#[test]
+fn a_check_stuck_in_a_system_call_does_not_keep_the_binary_from_exiting() {
+    use support::StuckLookup;
+
+    let stuck = StuckLookup::new();
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"dns\"\nhost = \"{}\"\ntimeout = \"300ms\"\n\n\
+             [[check]]\nkind = \"memory-cache\"\n",
+            StuckLookup::HOST
+        ),
+    );
+    let mut child = health_check(dir.path())
+        .env(StuckLookup::VAR, stuck.path())
+        .args(["check", "--config", "health.toml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // The check's timeout, the wait for clean-ups and the runtime's shutdown: seconds.
+    let Some(status) = support::wait_or_kill(&mut child, Duration::from_secs(20)) else {
+        panic!("`check` did not exit within 20 s with a check stuck in a system call");
+    };
+    let run = support::Ran::from(
+        child
+            .wait_with_output()
+            .map(|mut output| {
+                output.status = status;
+                output
+            })
+            .expect("its output"),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stdout, "DnsLookup: unavailable: timed out after 300ms\nCacheBackend: working\n",
+        "{run:?}"
     );
 }

@@ -21,7 +21,7 @@ fn the_printed_reference_validates() {
     write(dir.path(), "health.toml", REFERENCE);
     let run = ran(dir.path(), &["config", "health.toml"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.stdout, "health.toml: ok (15 checks)\n");
+    assert_eq!(run.stdout, "health.toml: ok (19 checks)\n");
 }
 
 #[test]
@@ -86,7 +86,24 @@ fn every_kind_of_config_error_names_the_file_line_and_key() {
     assert_error(&format!("{TCP}critical = \"yes\"\n"), 4, "critical");
     assert_error(&format!("{TCP}timeout = \"soon\"\n"), 4, "timeout");
     assert_error("[server]\nfailure-status = 302\n", 2, "failure-status");
-    assert_error("[[check]]\nkind = \"mongodb\"\n", 2, "mongodb");
+    let unknown_kind = assert_error("[[check]]\nkind = \"mongodb\"\n", 2, "kind");
+    assert!(
+        unknown_kind.contains("unknown kind `mongodb`"),
+        "{unknown_kind}"
+    );
+    // A tag the endpoint cannot serve, on the line of `tags`.
+    assert_error(
+        &format!("{TCP}tags = [\n  \"ready\",\n  \"no/slash\",\n]\n"),
+        4,
+        "tags",
+    );
+    // A literal secret of the wrong type, not shown.
+    let secret = assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\nsecret-access-key = 271828\n",
+        5,
+        "secret-access-key",
+    );
+    assert!(!secret.contains("271828"), "{secret}");
     // Name and alias, and a duplicate name on the second check.
     assert_error(&format!("{TCP}name = \"A\"\nalias = \"b\"\n"), 5, "alias");
     let duplicate = assert_error(&format!("{TCP}\n{TCP}"), 6, "TcpConnect");
@@ -198,6 +215,85 @@ fn every_backend_kind_rule_names_the_file_line_and_key() {
 }
 
 #[test]
+fn every_broker_kind_rule_names_the_file_line_and_key() {
+    // Required keys.
+    for kind in ["celery", "rabbitmq", "nats", "mqtt"] {
+        let missing = assert_error(
+            &format!("[[check]]\nkind = \"{kind}\"\ntimeout = \"2s\"\n"),
+            1,
+            "url",
+        );
+        assert!(
+            missing.contains(&format!("check #1 ({kind}): missing key")),
+            "{missing}"
+        );
+    }
+    // The keys of one kind on another.
+    for (kind, url, key, value) in [
+        ("rabbitmq", "amqp://h", "queues", "[\"q\"]"),
+        ("nats", "nats://h", "min-workers", "2"),
+        ("mqtt", "h:1883", "jetstream", "true"),
+        ("celery", "amqp://h//", "jetstream", "true"),
+        ("redis-ping", "redis://h", "control-exchange", "\"x\""),
+        ("http", "http://h/", "reply-timeout", "\"1s\""),
+    ] {
+        let text = format!("[[check]]\nkind = \"{kind}\"\nurl = \"{url}\"\n\n{key} = {value}\n");
+        let misplaced = assert_error(&text, 5, key);
+        assert!(
+            misplaced.contains(&format!("does not apply to kind `{kind}`")),
+            "{misplaced}"
+        );
+    }
+    // `reply-timeout` below `timeout`, naming both.
+    let celery = "[[check]]\nkind = \"celery\"\nurl = \"amqp://h//\"\n";
+    for text in [
+        format!("{celery}timeout = \"1s\"\nreply-timeout = \"1s\"\n"),
+        format!("{celery}reply-timeout = \"1m\"\ntimeout = \"1s\"\n"),
+    ] {
+        let line = 1 + text
+            .lines()
+            .position(|l| l.starts_with("reply-timeout"))
+            .unwrap();
+        let reply = assert_error(&text, line, "reply-timeout");
+        assert!(reply.contains("`timeout`"), "{reply}");
+    }
+    let default = assert_error(
+        &format!("{celery}reply-timeout = \"6s\"\n"),
+        4,
+        "reply-timeout",
+    );
+    assert!(default.contains("`timeout` (5s by default)"), "{default}");
+    // Values.
+    assert_error(&format!("{celery}min-workers = \"2\"\n"), 4, "min-workers");
+    assert_error(&format!("{celery}queues = [\"a\", \"\"]\n"), 4, "queues");
+    assert_error(
+        &format!("{celery}control-exchange = \" \"\n"),
+        4,
+        "control-exchange",
+    );
+    assert_error(
+        "[[check]]\nkind = \"nats\"\nurl = \"nats://h\"\njetstream = \"yes\"\n",
+        4,
+        "jetstream",
+    );
+    // URLs the library cannot use (or, for celery, a scheme of no broker it speaks to),
+    // their password masked.
+    for (kind, value) in [
+        ("celery", "sqs://u:hunter2@sqs.eu-west-1.amazonaws.com/"),
+        ("celery", "amqps://u:hunter2@rabbitmq//"),
+        ("celery", "redis://:hunter2@cache:port/0"),
+        ("rabbitmq", "amqps://u:hunter2@rabbitmq/%2f"),
+        ("nats", "ws://u:hunter2@nats:8080"),
+        ("mqtt", "mqtts://u:hunter2@mqtt:8883"),
+    ] {
+        let text = format!("[[check]]\nkind = \"{kind}\"\nurl = \"{value}\"\n");
+        let message = assert_error(&text, 3, "url");
+        assert!(message.contains(":***@"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[test]
 fn an_interpolated_url_or_token_never_appears_in_an_error() {
     let dir = temp_dir();
     for (text, value) in [
@@ -227,6 +323,26 @@ fn an_interpolated_url_or_token_never_appears_in_an_error() {
             "pa55w0rd\n",
         ),
         ("[[check]]\nkind = \"dns\"\nhost = \"${V}\"\n", "pa55w0rd:1"),
+        (
+            "[[check]]\nkind = \"celery\"\nurl = \"${V}\"\n",
+            "sqs://u:pa55w0rd@q/",
+        ),
+        (
+            "[[check]]\nkind = \"celery\"\nurl = \"${V}\"\n",
+            "amqp://u:pa55w0rd@h:x//",
+        ),
+        (
+            "[[check]]\nkind = \"rabbitmq\"\nurl = \"${V}\"\n",
+            "amqp://u:pa55w0rd@",
+        ),
+        (
+            "[[check]]\nkind = \"nats\"\nurl = \"${V}\"\n",
+            "pa55w0rd@h:x",
+        ),
+        (
+            "[[check]]\nkind = \"mqtt\"\nurl = \"${V}\"\n",
+            "mqtt://u:pa55w0rd@h:99999",
+        ),
     ] {
         write(dir.path(), "health.toml", text);
         let output = health_check(dir.path())

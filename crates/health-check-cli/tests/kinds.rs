@@ -202,18 +202,23 @@ fn validating_a_config_never_touches_the_network() {
         ("memcached", "addr", addr.to_string()),
         ("http", "url", format!("http://{addr}/")),
         ("remote", "url", format!("http://{addr}/ht/")),
+        ("celery", "url", format!("amqp://guest:guest@{addr}//")),
+        ("rabbitmq", "url", format!("amqp://guest:guest@{addr}/%2f")),
+        ("nats", "url", format!("nats://{addr}")),
+        ("mqtt", "url", format!("mqtt://{addr}")),
     ] {
         config.push_str(&format!(
             "[[check]]\nkind = \"{kind}\"\n{key} = \"{value}\"\nname = \"{kind}\"\n\n"
         ));
     }
     config.push_str(&format!(
-        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"http://{addr}\"\n"
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"http://{addr}\"\n\n\
+         [[check]]\nkind = \"celery\"\nurl = \"redis://{addr}/0\"\nname = \"celery-redis\"\n"
     ));
     write(dir.path(), "health.toml", &config);
     let run = support::ran(dir.path(), &["config", "health.toml"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.stdout, "health.toml: ok (8 checks)\n");
+    assert_eq!(run.stdout, "health.toml: ok (13 checks)\n");
     match listener.accept() {
         Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
         other => panic!("a check connected while the config was validated: {other:?}"),

@@ -1,6 +1,6 @@
-//! The README's "A typical web app" section, run for real so that it cannot rot: its
-//! config validates, and served against the real PostgreSQL, Redis and S3 it answers
-//! the Kubernetes probes of its YAML snippet.
+//! The README's "A typical web app" and "Task queues" sections, run for real so that
+//! they cannot rot: their configs validate, and the web app's, served against the real
+//! PostgreSQL, Redis and S3, answers the Kubernetes probes of its YAML snippet.
 
 mod support;
 
@@ -11,23 +11,46 @@ use support::{Ran, Server, health_check, temp_dir, write};
 
 const README: &str = include_str!("../../../README.md");
 const HEADING: &str = "### A typical web app";
+const TASK_QUEUES: &str = "### Task queues";
 
-/// The first fenced block of `language` in the section.
+/// The first fenced block of `language` in the web app's section.
 fn block(language: &str) -> &'static str {
+    block_in(HEADING, language, 0)
+}
+
+/// The `nth` (from 0) fenced block of `language` in the section under `heading`.
+fn block_in(heading: &str, language: &str, nth: usize) -> &'static str {
     let section = README
-        .split_once(HEADING)
-        .unwrap_or_else(|| panic!("README.md has no `{HEADING}`"))
+        .split_once(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("README.md has no `{heading}`"))
         .1;
-    let section = section.split("\n## ").next().unwrap_or(section);
+    // Up to the next heading of the same or a higher level (a `# ` line is a comment
+    // in the blocks).
+    let end = ["\n## ", "\n### "]
+        .iter()
+        .filter_map(|next| section.find(next))
+        .min()
+        .unwrap_or(section.len());
+    let section = &section[..end];
     let fence = format!("```{language}\n");
-    let start = section
+    let mut rest = section;
+    for _ in 0..nth {
+        let start = rest
+            .find(&fence)
+            .unwrap_or_else(|| panic!("fewer than {nth} ```{language} blocks in `{heading}`"))
+            + fence.len();
+        rest = &rest[start..];
+        let end = rest.find("\n```").expect("a closed block");
+        rest = &rest[end + 4..];
+    }
+    let start = rest
         .find(&fence)
-        .unwrap_or_else(|| panic!("no ```{language} block after `{HEADING}`"))
+        .unwrap_or_else(|| panic!("no ```{language} block #{nth} in `{heading}`"))
         + fence.len();
-    let end = section[start..]
+    let end = rest[start..]
         .find("\n```")
-        .unwrap_or_else(|| panic!("the ```{language} block after `{HEADING}` is not closed"));
-    &section[start..=start + end]
+        .unwrap_or_else(|| panic!("a ```{language} block in `{heading}` is not closed"));
+    &rest[start..=start + end]
 }
 
 /// The environment the config reads, with these values.
@@ -140,4 +163,74 @@ fn served_against_real_backends_it_is_ready_and_live() {
     );
     let live = server.get("/ht/live/");
     assert_eq!(live.status, 200, "{live:?}");
+}
+
+#[test]
+fn the_task_queue_configs_validate() {
+    let dir = temp_dir();
+    write(dir.path(), "workers.toml", block_in(TASK_QUEUES, "toml", 0));
+    write(dir.path(), "brokers.toml", block_in(TASK_QUEUES, "toml", 1));
+    let vars = [
+        (
+            "CELERY_BROKER_URL",
+            "amqp://app:pw@rabbitmq.internal:5672/app",
+        ),
+        ("RABBITMQ_URL", "amqp://app:pw@rabbitmq.internal:5672/app"),
+        ("NATS_URL", "nats://app:pw@nats.internal:4222"),
+        ("MQTT_URL", "mqtt://app:pw@mqtt.internal:1883"),
+    ];
+    for (file, checks) in [("workers.toml", 2), ("brokers.toml", 2)] {
+        let run: Ran = with_env(health_check(dir.path()), &vars)
+            .args(["config", file])
+            .output()
+            .expect("the binary runs")
+            .into();
+        assert_eq!(run.code, Some(0), "{file}: {run:?}");
+        assert_eq!(run.stdout, format!("{file}: ok ({checks} checks)\n"));
+    }
+
+    // A Celery broker URL on Redis works as well.
+    let mut redis = vars;
+    redis[0].1 = "redis://:pw@cache.internal:6379/0";
+    let run: Ran = with_env(health_check(dir.path()), &redis)
+        .args(["config", "workers.toml"])
+        .output()
+        .expect("the binary runs")
+        .into();
+    assert_eq!(run.code, Some(0), "{run:?}");
+
+    // Without the broker URL, it names the variable.
+    let run: Ran = health_check(dir.path())
+        .env_remove("CELERY_BROKER_URL")
+        .args(["config", "workers.toml"])
+        .output()
+        .expect("the binary runs")
+        .into();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("`url`: environment variable `CELERY_BROKER_URL` is not set"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn the_nats_and_mqtt_example_works_against_the_real_brokers() {
+    let services = [Service::Nats, Service::Mqtt];
+    if skipped(&services) {
+        return;
+    }
+    let [nats, mqtt] = services.map(Service::require);
+    let dir = temp_dir();
+    write(dir.path(), "brokers.toml", block_in(TASK_QUEUES, "toml", 1));
+    let run: Ran = with_env(
+        health_check(dir.path()),
+        &[("NATS_URL", nats.as_str()), ("MQTT_URL", mqtt.as_str())],
+    )
+    .args(["check", "--config", "brokers.toml"])
+    .output()
+    .expect("the binary runs")
+    .into();
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "NatsBackend: working\nMqttBackend: working\n");
 }

@@ -188,3 +188,34 @@ fn the_endpoint_can_be_the_root() {
     assert_eq!(server.get("/ready/?format=text").status, 200);
     assert_eq!(server.get("/nope/").status, 404);
 }
+
+/// A check stuck in a blocking system call for good does not keep the server from
+/// shutting down: the runtime does not wait for the stuck thread.
+#[cfg(unix)]
+#[test]
+fn a_check_stuck_in_a_system_call_does_not_keep_the_server_from_exiting() {
+    use support::StuckLookup;
+
+    let stuck = StuckLookup::new();
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"dns\"\nhost = \"{}\"\ntimeout = \"300ms\"\n",
+            StuckLookup::HOST
+        ),
+    );
+    let mut command = health_check(dir.path());
+    command.env(StuckLookup::VAR, stuck.path());
+    let mut server = Server::start_command(command, &["--config", "health.toml"]);
+    let response = server.get("/ht/?format=text");
+    assert_eq!(response.status, 500, "{response:?}");
+    assert_eq!(
+        response.body,
+        "DnsLookup: unavailable: timed out after 300ms\n"
+    );
+    server.signal("TERM");
+    let status = server.wait_for_exit(SHUTDOWN_LIMIT);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

@@ -13,7 +13,6 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::task::JoinError;
 use tokio::time::Instant;
 
 use crate::error::CheckError;
@@ -91,15 +90,7 @@ where
         f()
     });
     call.await
-        .unwrap_or_else(|join_error| Err(join_error_to_check_error(join_error)))
-}
-
-/// A task that panicked or was cancelled, as a [`CheckError`].
-pub(crate) fn join_error_to_check_error(join_error: JoinError) -> CheckError {
-    match join_error.try_into_panic() {
-        Ok(payload) => CheckError::from_panic(payload.as_ref()),
-        Err(join_error) => CheckError::unknown(join_error),
-    }
+        .unwrap_or_else(|join_error| Err(CheckError::from_join_error(join_error)))
 }
 
 /// Whole seconds, or whole milliseconds under a second: `12s`, not `12s 345ms 6us`.

@@ -139,6 +139,15 @@ impl CheckError {
         self.source.as_deref()
     }
 
+    /// A check's task that panicked (with the panic's text, for the log) or was
+    /// cancelled.
+    pub(crate) fn from_join_error(join_error: tokio::task::JoinError) -> Self {
+        match join_error.try_into_panic() {
+            Ok(payload) => Self::from_panic(payload.as_ref()),
+            Err(join_error) => Self::unknown(join_error),
+        }
+    }
+
     /// A check that panicked, with the panic's payload text for the log.
     pub(crate) fn from_panic(payload: &(dyn Any + Send)) -> Self {
         let text = payload

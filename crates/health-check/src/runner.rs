@@ -166,10 +166,7 @@ async fn run_check(entry: &Entry) -> (Result<(), CheckError>, Duration, SystemTi
     let task = AbortOnDrop(tokio::spawn(async move { check.check_boxed().await }));
     let result = match tokio::time::timeout(entry.timeout, task).await {
         Ok(Ok(result)) => result,
-        Ok(Err(join_error)) => match join_error.try_into_panic() {
-            Ok(payload) => Err(CheckError::from_panic(payload.as_ref())),
-            Err(join_error) => Err(CheckError::unknown(join_error)),
-        },
+        Ok(Err(join_error)) => Err(CheckError::from_join_error(join_error)),
         // Dropping the task aborted the check: its connection attempt stops here.
         Err(_elapsed) => Err(CheckError::unavailable(format!(
             "timed out after {}",

@@ -12,6 +12,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::interpolate::Interpolated;
+use super::raw::holds_secret;
 
 /// What an interpolated value looks like in an error message.
 pub(super) const REDACTED: &str = "***";
@@ -214,6 +215,11 @@ impl<'a> Diagnostics<'a> {
                 )
             }
             Classified::MissingKey(key) => format!("{}: missing key `{key}`", location.section),
+            // Serde quotes the value of the wrong type (`integer `5``), which may be a
+            // secret written in the file: no value of a key that may hold one is shown.
+            Classified::Other(message) if location.key.as_deref().is_some_and(holds_secret) => {
+                format!("{location}: {}", without_value(&message))
+            }
             Classified::Other(message) => {
                 format!("{location}: {}", self.redact(&span, &message))
             }
@@ -230,6 +236,16 @@ impl<'a> Diagnostics<'a> {
                 .replace(value, REDACTED),
             _ => message.to_owned(),
         }
+    }
+}
+
+/// A message about the value of a key that may hold a secret, without the value: only
+/// what serde expected, which its type fixes (`a string`), is kept.
+fn without_value(message: &str) -> String {
+    const NOT_SHOWN: &str = "the value is not shown: this key may hold a secret";
+    match message.rsplit_once(", expected ") {
+        Some((_, expected)) => format!("must be {expected} ({NOT_SHOWN})"),
+        None => format!("invalid value ({NOT_SHOWN})"),
     }
 }
 

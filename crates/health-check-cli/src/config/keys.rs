@@ -7,13 +7,15 @@
 use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use axum::http::HeaderValue;
-use health_check::redact::InvalidUrl;
+use health_check::redact::{InvalidUrl, redact_url};
 use toml::Spanned;
 
 use super::diagnostic::{ConfigError, Diagnostics, REDACTED, Section};
-use super::raw::{RawCheck, Secret};
+use super::raw::{RawCheck, Secret, Url};
+use super::validate::duration;
 
 /// An optional boolean key, false unless set.
 pub(super) fn flag(value: &Option<Spanned<bool>>) -> bool {
@@ -40,6 +42,8 @@ fn mask_quoted(text: &str, value: &str) -> String {
 /// The kind-specific values of one check, validated on the way out.
 pub(super) struct KindKeys<'a> {
     pub(super) check: &'a RawCheck,
+    /// The check's timeout: its `timeout`, or the registry's default.
+    pub(super) timeout: Duration,
     /// The span of the check's table, for errors about a missing key.
     pub(super) header: Range<usize>,
     pub(super) section: &'a Section,
@@ -120,6 +124,25 @@ impl KindKeys<'_> {
             let noun = if key == "addr" { "address" } else { "URL" };
             self.invalid(key, span, &format!("invalid {noun} {shown}: {reason}"))
         })
+    }
+
+    /// A URL whose scheme no constructor takes: `expected` names the schemes that work.
+    pub(super) fn unsupported_scheme(
+        &self,
+        key: &str,
+        url: &Spanned<Url>,
+        expected: &str,
+    ) -> ConfigError {
+        let shown = if self.diagnostics.is_interpolated(&url.span()) {
+            REDACTED.to_owned()
+        } else {
+            format!("`{}`", redact_url(&url.get_ref().0))
+        };
+        self.invalid(
+            key,
+            url.span(),
+            &format!("invalid URL {shown}: expected {expected}"),
+        )
     }
 
     /// `path`, required, resolved against the config file's directory.
@@ -263,6 +286,43 @@ impl KindKeys<'_> {
                     self.invalid("expect-addresses", address.span(), &problem)
                 })
             })
+            .collect()
+    }
+
+    /// `reply-timeout`, optional: more than zero and shorter than the check's timeout,
+    /// which bounds the whole run (connecting included), so that a missing worker is
+    /// reported as such rather than as a timeout.
+    pub(super) fn reply_timeout(&self) -> Result<Option<Duration>, ConfigError> {
+        let Some(value) = &self.check.reply_timeout else {
+            return Ok(None);
+        };
+        let reply = duration("reply-timeout", value, self.section, self.diagnostics)?;
+        if reply.is_zero() {
+            return Err(self.invalid("reply-timeout", value.span(), "must be more than zero"));
+        }
+        if reply >= self.timeout {
+            let timeout = match &self.check.timeout {
+                Some(timeout) => self.diagnostics.shown(timeout),
+                None => format!("{} by default", humantime::format_duration(self.timeout)),
+            };
+            let problem = format!(
+                "must be shorter than the check's `timeout` ({timeout}), not {}",
+                self.diagnostics.shown(value)
+            );
+            return Err(self.invalid("reply-timeout", value.span(), &problem));
+        }
+        Ok(Some(reply))
+    }
+
+    /// `queues`, optional: names that must not be blank.
+    pub(super) fn queues(&self) -> Result<Vec<String>, ConfigError> {
+        let Some(queues) = &self.check.queues else {
+            return Ok(Vec::new());
+        };
+        queues
+            .get_ref()
+            .iter()
+            .map(|queue| self.non_empty("queues", queue).map(str::to_owned))
             .collect()
     }
 

@@ -8,9 +8,11 @@
 use std::path::Path;
 
 use health_check::checks::{
-    DiskUsage, DnsLookup, Filesystem, HttpEndpoint, Memcached, MemoryCache, MemoryUsage, MySql,
-    Postgres, RedisCache, RedisPing, RemoteHealth, S3Storage, Sqlite, TcpConnect,
+    Celery, DiskUsage, DnsLookup, Filesystem, HttpEndpoint, Memcached, MemoryCache, MemoryUsage,
+    Mqtt, MySql, Nats, Postgres, RabbitMq, RedisCache, RedisPing, RemoteHealth, S3Storage, Sqlite,
+    TcpConnect,
 };
+use health_check::redact::InvalidUrl;
 
 use super::diagnostic::ConfigError;
 use super::keys::{KindKeys, flag};
@@ -34,11 +36,15 @@ pub(super) enum Kind {
     Dns,
     Http,
     Remote,
+    Celery,
+    Rabbitmq,
+    Nats,
+    Mqtt,
 }
 
 impl Kind {
     /// Every kind, in the order error messages list them.
-    pub(super) const ALL: [Self; 15] = [
+    pub(super) const ALL: [Self; 19] = [
         Self::Sqlite,
         Self::Postgres,
         Self::Mysql,
@@ -54,6 +60,10 @@ impl Kind {
         Self::Dns,
         Self::Http,
         Self::Remote,
+        Self::Celery,
+        Self::Rabbitmq,
+        Self::Nats,
+        Self::Mqtt,
     ];
 
     /// The name in `kind = "…"`.
@@ -74,6 +84,10 @@ impl Kind {
             Self::Dns => "dns",
             Self::Http => "http",
             Self::Remote => "remote",
+            Self::Celery => "celery",
+            Self::Rabbitmq => "rabbitmq",
+            Self::Nats => "nats",
+            Self::Mqtt => "mqtt",
         }
     }
 
@@ -110,6 +124,15 @@ impl Kind {
                 "bearer-token",
             ],
             Self::Remote => &["url", "bearer-token"],
+            Self::Celery => &[
+                "url",
+                "min-workers",
+                "reply-timeout",
+                "queues",
+                "control-exchange",
+            ],
+            Self::Rabbitmq | Self::Mqtt => &["url"],
+            Self::Nats => &["url", "jetstream"],
         }
     }
 
@@ -203,6 +226,10 @@ impl Kind {
                 }
                 registrar.add(remote)
             }
+            Self::Celery => registrar.add(celery(keys)?),
+            Self::Rabbitmq => registrar.add(keys.url(RabbitMq::new)?),
+            Self::Nats => registrar.add(keys.url(Nats::new)?.jetstream(flag(&check.jetstream))),
+            Self::Mqtt => registrar.add(keys.url(Mqtt::new)?),
         })
     }
 }
@@ -238,6 +265,42 @@ fn s3(keys: &KindKeys<'_>) -> Result<S3Storage, ConfigError> {
         s3 = s3.prefix(prefix.get_ref());
     }
     Ok(s3)
+}
+
+/// The `celery` check: `url`, required, on the broker its scheme names, and the
+/// optional keys over the library's defaults.
+fn celery(keys: &KindKeys<'_>) -> Result<Celery, ConfigError> {
+    let check = keys.check;
+    let url = keys.required("url", &check.url)?;
+    // Celery's own schemes for its two brokers; the library refuses the TLS ones with
+    // its reason.
+    let scheme = url.get_ref().0.split_once("://").map(|(scheme, _)| scheme);
+    let connect: fn(&str) -> Result<Celery, InvalidUrl> = match scheme {
+        Some("amqp" | "pyamqp" | "amqps" | "pyamqps") => Celery::amqp,
+        Some("redis" | "rediss") => Celery::redis,
+        _ => {
+            return Err(keys.unsupported_scheme(
+                "url",
+                url,
+                "amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)",
+            ));
+        }
+    };
+    let mut celery = keys.built("url", url.span(), &url.get_ref().0, connect)?;
+    if let Some(workers) = &check.min_workers {
+        celery = celery.min_workers(*workers.get_ref());
+    }
+    if let Some(timeout) = keys.reply_timeout()? {
+        celery = celery.reply_timeout(timeout);
+    }
+    let queues = keys.queues()?;
+    if !queues.is_empty() {
+        celery = celery.queues(queues);
+    }
+    if let Some(exchange) = &check.control_exchange {
+        celery = celery.control_exchange(keys.non_empty("control-exchange", exchange)?);
+    }
+    Ok(celery)
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ pub(super) struct RawCheck {
     pub(super) alias: Option<Spanned<String>>,
     pub(super) timeout: Option<Spanned<String>>,
     pub(super) critical: Option<bool>,
-    pub(super) tags: Option<Vec<Spanned<String>>>,
+    pub(super) tags: Option<Spanned<Vec<Spanned<String>>>>,
     // Kind-specific: `Kind::keys` says which kind takes which.
     pub(super) path: Option<Spanned<String>>,
     pub(super) addr: Option<Spanned<String>>,
@@ -70,6 +70,11 @@ pub(super) struct RawCheck {
     pub(super) bearer_token: Option<Spanned<Secret>>,
     pub(super) host: Option<Spanned<String>>,
     pub(super) expect_addresses: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) min_workers: Option<Spanned<usize>>,
+    pub(super) reply_timeout: Option<Spanned<String>>,
+    pub(super) queues: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) control_exchange: Option<Spanned<String>>,
+    pub(super) jetstream: Option<Spanned<bool>>,
 }
 
 impl RawCheck {
@@ -117,11 +122,40 @@ impl RawCheck {
                 "expect-addresses",
                 self.expect_addresses.as_ref().map(Spanned::span),
             ),
+            ("min-workers", self.min_workers.as_ref().map(Spanned::span)),
+            (
+                "reply-timeout",
+                self.reply_timeout.as_ref().map(Spanned::span),
+            ),
+            ("queues", self.queues.as_ref().map(Spanned::span)),
+            (
+                "control-exchange",
+                self.control_exchange.as_ref().map(Spanned::span),
+            ),
+            ("jetstream", self.jetstream.as_ref().map(Spanned::span)),
         ]
         .into_iter()
         .filter_map(|(key, span)| Some((key, span?)))
         .collect()
     }
+}
+
+/// Whether the value of `key` may be a secret, or hold one (a URL's password): an
+/// error about such a value never shows it, not even when its type is wrong.
+///
+/// Besides the keys listed, any key whose name says it holds a password, a token, a
+/// secret or a key counts, so that a new key of that sort is covered from the start.
+pub(super) fn holds_secret(key: &str) -> bool {
+    const LISTED: [&str; 2] = ["url", "endpoint"];
+    const WORDS: [&str; 6] = [
+        "password",
+        "token",
+        "secret",
+        "key-id",
+        "credential",
+        "auth",
+    ];
+    LISTED.contains(&key) || WORDS.iter().any(|word| key.contains(word))
 }
 
 /// A URL that may hold a password: `Debug` shows it with the password masked.
@@ -188,6 +222,26 @@ impl<'de> Deserialize<'de> for StatusCodes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_that_hold_secrets_are_known() {
+        for key in [
+            "url",
+            "endpoint",
+            "bearer-token",
+            "access-key-id",
+            "secret-access-key",
+            "password",
+            "token",
+        ] {
+            assert!(holds_secret(key), "{key}");
+        }
+        for key in [
+            "kind", "name", "addr", "bucket", "timeout", "tags", "queues",
+        ] {
+            assert!(!holds_secret(key), "{key}");
+        }
+    }
 
     #[test]
     fn urls_and_secrets_are_masked_in_debug_output() {

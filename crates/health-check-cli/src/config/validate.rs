@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use health_check::{
-    BuildError, CheckOptions, DEFAULT_HISTORY_LEN, Endpoint, HealthCheck, Registry, RegistryBuilder,
+    BuildError, CheckOptions, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Endpoint, HealthCheck,
+    Registry, RegistryBuilder,
 };
 use toml::Spanned;
 
@@ -22,7 +23,8 @@ use super::raw::{RawCheck, RawConfig, RawServer};
 pub(super) const DEFAULT_BIND: &str = "127.0.0.1:8000";
 /// `path` unless the file sets it.
 pub(super) const DEFAULT_PATH: &str = "/ht/";
-/// The largest `history`: the page draws every entry.
+/// The largest `history`: it is kept in memory for every check (the page draws the
+/// last 60 runs).
 const MAX_HISTORY: usize = 1000;
 
 /// Validates the raw config and builds its endpoint.
@@ -205,7 +207,7 @@ fn normalize_path(path: &str) -> Option<String> {
 }
 
 /// A humantime duration (`2s`, `1500ms`, `1m 30s`).
-fn duration(
+pub(super) fn duration(
     key: &str,
     value: &Spanned<String>,
     section: &Section,
@@ -286,7 +288,7 @@ fn register(
         return Err(diagnostics.error(
             check.kind.span(),
             format!(
-                "check #{number}: unknown kind {} (expected one of: {})",
+                "check #{number}: `kind`: unknown kind {} (expected one of: {})",
                 diagnostics.shown(&check.kind),
                 names.join(", ")
             ),
@@ -329,21 +331,23 @@ fn register(
         (None, None) => Naming::Alias(None),
     };
     let mut options = CheckOptions::new().critical(check.critical.unwrap_or(true));
-    if let Some(timeout) = &check.timeout {
-        let duration = duration("timeout", timeout, &section, diagnostics)?;
-        if duration.is_zero() {
+    let mut timeout = DEFAULT_TIMEOUT;
+    if let Some(value) = &check.timeout {
+        timeout = duration("timeout", value, &section, diagnostics)?;
+        if timeout.is_zero() {
             return Err(diagnostics.error(
-                timeout.span(),
+                value.span(),
                 format!("{section}: `timeout`: must be more than zero"),
             ));
         }
-        options = options.timeout(duration);
+        options = options.timeout(timeout);
     }
     if let Some(tags) = &check.tags {
-        options = options.tags(tags.iter().map(|tag| tag.get_ref().clone()));
+        options = options.tags(tags.get_ref().iter().map(|tag| tag.get_ref().clone()));
     }
     let keys = KindKeys {
         check,
+        timeout,
         header,
         section: &section,
         diagnostics,
@@ -392,49 +396,53 @@ fn build_error(
     names: &[String],
     diagnostics: &Diagnostics<'_>,
 ) -> ConfigError {
-    let index_of = |name: &str| names.iter().position(|n| n == name).unwrap_or(0);
-    let (index, span) = match error {
-        BuildError::InvalidTag { name, tag } => {
-            let index = index_of(name);
-            let span = raw.check[index]
-                .get_ref()
-                .tags
-                .iter()
-                .flatten()
-                .find(|t| t.get_ref() == tag)
-                .map_or_else(|| raw.check[index].span(), Spanned::span);
-            (index, span)
-        }
-        BuildError::DuplicateName { name } | BuildError::ZeroTimeout { name } => {
-            let index = index_of(name);
-            (index, raw.check[index].span())
-        }
-        _ => (0, raw.check.first().map_or(0..0, Spanned::span)),
+    let index = match error {
+        BuildError::InvalidTag { name, .. }
+        | BuildError::DuplicateName { name }
+        | BuildError::ZeroTimeout { name } => names.iter().position(|n| n == name).unwrap_or(0),
+        _ => 0,
+    };
+    let Some(check) = raw.check.get(index) else {
+        return diagnostics.error(0..0, error);
     };
     // Validated by now, so a known name and never an interpolated secret.
-    let kind = raw
-        .check
-        .get(index)
-        .and_then(|check| Kind::from_name(check.get_ref().kind.get_ref()))
-        .map(|kind| kind.name().to_owned());
     let section = Section::Check {
         number: index + 1,
-        kind,
+        kind: Kind::from_name(check.get_ref().kind.get_ref()).map(|kind| kind.name().to_owned()),
     };
-    // The library's message names the check and the tag, either of which may have
-    // come from an interpolated value.
-    let mut message = error.to_string();
-    if let Some(check) = raw.check.get(index) {
-        let check = check.get_ref();
-        let values = [check.name.as_ref(), check.alias.as_ref()]
-            .into_iter()
-            .flatten()
-            .chain(check.tags.iter().flatten());
-        for value in values {
-            message = diagnostics.redact(&value.span(), &message);
-        }
+    let check_span = check.span();
+    let check = check.get_ref();
+    if let BuildError::InvalidTag { tag, .. } = error
+        && let Some(tags) = &check.tags
+    {
+        // The tags line, where the key is; the message shows the tag (or `***` when it
+        // was interpolated) and the library's rule.
+        let shown = tags
+            .get_ref()
+            .iter()
+            .find(|t| t.get_ref() == tag)
+            .map_or_else(|| format!("`{tag}`"), |t| diagnostics.shown(t));
+        let message = error.to_string();
+        let rule = message
+            .split_once("; ")
+            .map_or(message.as_str(), |(_, rule)| rule);
+        let problem = if tag.is_empty() {
+            format!("a tag is empty; {rule}")
+        } else {
+            format!("{shown} is not a valid tag; {rule}")
+        };
+        return diagnostics.error(tags.span(), format!("{section}: `tags`: {problem}"));
     }
-    diagnostics.error(span, format!("{section}: {message}"))
+    // The library's message names the check, which may have come from an interpolated
+    // value.
+    let mut message = error.to_string();
+    for value in [check.name.as_ref(), check.alias.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        message = diagnostics.redact(&value.span(), &message);
+    }
+    diagnostics.error(check_span, format!("{section}: {message}"))
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! with the same loopback default (`scripts/services.sh` starts them all).
 //! `HEALTH_CHECK_SKIP_BACKEND_TESTS` (`all`, or names like `postgres,s3`) is the only
 //! way to skip these tests; CI never sets it.
+//!
+//! [`Worker`] is a real Celery worker, started and stopped by `scripts/celery-worker.sh`.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpStream, ToSocketAddrs as _};
@@ -20,6 +22,11 @@ pub enum Service {
     Redis,
     Memcached,
     S3,
+    RabbitMq,
+    Nats,
+    Mqtt,
+    /// RabbitMQ as Celery's broker, with a Celery worker (`scripts/celery-worker.sh`).
+    Celery,
 }
 
 impl Service {
@@ -31,6 +38,10 @@ impl Service {
             Self::Redis => "redis",
             Self::Memcached => "memcached",
             Self::S3 => "s3",
+            Self::RabbitMq => "rabbitmq",
+            Self::Nats => "nats",
+            Self::Mqtt => "mqtt",
+            Self::Celery => "celery",
         }
     }
 
@@ -42,6 +53,10 @@ impl Service {
             Self::Redis => "Redis",
             Self::Memcached => "Memcached",
             Self::S3 => "The S3 server",
+            Self::RabbitMq => "RabbitMQ",
+            Self::Nats => "The NATS server",
+            Self::Mqtt => "The MQTT broker",
+            Self::Celery => "Celery's RabbitMQ broker",
         }
     }
 
@@ -53,6 +68,11 @@ impl Service {
             Self::Redis => "HEALTH_CHECK_TEST_REDIS_URL",
             Self::Memcached => "HEALTH_CHECK_TEST_MEMCACHED_ADDR",
             Self::S3 => "HEALTH_CHECK_TEST_S3_ENDPOINT",
+            Self::RabbitMq => "HEALTH_CHECK_TEST_AMQP_URL",
+            Self::Nats => "HEALTH_CHECK_TEST_NATS_URL",
+            Self::Mqtt => "HEALTH_CHECK_TEST_MQTT_URL",
+            // What scripts/celery-worker.sh gives its workers.
+            Self::Celery => "HEALTH_CHECK_TEST_CELERY_AMQP_URL",
         }
     }
 
@@ -63,6 +83,10 @@ impl Service {
             Self::Redis => "redis://127.0.0.1:6379",
             Self::Memcached => "127.0.0.1:11211",
             Self::S3 => "http://127.0.0.1:9000",
+            Self::RabbitMq => "amqp://guest:guest@127.0.0.1:5672/%2f",
+            Self::Nats => "nats://127.0.0.1:4222",
+            Self::Mqtt => "mqtt://127.0.0.1:1883",
+            Self::Celery => "amqp://guest:guest@127.0.0.1:5672//",
         }
     }
 
@@ -73,6 +97,9 @@ impl Service {
             Self::Redis => 6379,
             Self::Memcached => 11211,
             Self::S3 => 80,
+            Self::RabbitMq | Self::Celery => 5672,
+            Self::Nats => 4222,
+            Self::Mqtt => 1883,
         }
     }
 
@@ -206,4 +233,93 @@ fn request(endpoint: &str, method: &str, path: &str) -> Result<u16, String> {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| format!("the S3 server at {endpoint} did not answer HTTP: {response:?}"))
+}
+
+/// A real Celery 5 worker on the broker of [`Service::Celery`], started by
+/// `scripts/celery-worker.sh` under a unique node name and stopped when dropped.
+///
+/// Its namespace (Celery's `control_exchange`) and queue are the CLI tests' own and fixed:
+/// no other test's worker answers the checks here, and the exchanges and queue Celery
+/// declares for good are the same ones run after run instead of piling up.
+pub struct Worker {
+    broker: &'static str,
+    name: String,
+}
+
+impl Worker {
+    /// The CLI tests' namespace.
+    pub const NAMESPACE: &str = "hc-cli-test";
+    /// The queue the worker consumes.
+    pub const QUEUE: &str = "hc-cli-test-emails";
+
+    /// Starts a worker on `broker` (`amqp` or `redis`, as the script takes it), which
+    /// returns once the worker answers `celery inspect ping`.
+    pub fn start(broker: &'static str) -> Self {
+        let name = format!(
+            "hc-cli-{}-{:x}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .subsec_nanos()
+        );
+        let started = script(&[
+            "start",
+            broker,
+            "--name",
+            &name,
+            "--namespace",
+            Self::NAMESPACE,
+            "--queues",
+            Self::QUEUE,
+        ]);
+        if let Err(error) = started {
+            panic!("{error}");
+        }
+        Self { broker, name }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // The script stops only the worker of this name, by its pid file. No panic
+        // here: the test may be failing already.
+        if let Err(error) = script(&["stop", self.broker, "--name", &self.name]) {
+            eprintln!("{error}");
+        }
+        // A failed test keeps the worker's log for a look; a passed one leaves nothing.
+        if !std::thread::panicking() {
+            let run_dir = std::env::var("HEALTH_CHECK_CELERY_RUN_DIR")
+                .unwrap_or_else(|_| "/tmp/health-check-celery".to_owned());
+            let log = std::path::Path::new(&run_dir).join(format!("{}.log", self.name));
+            let _ = std::fs::remove_file(log);
+        }
+    }
+}
+
+/// Runs `scripts/celery-worker.sh`; its output is the error when it fails.
+fn script(args: &[&str]) -> Result<(), String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/celery-worker.sh");
+    let output = std::process::Command::new(&path)
+        .args(args)
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", path.display()))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} {} failed ({}):\n{}{}",
+        path.display(),
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    ))
+}
+
+/// The Redis broker `scripts/celery-worker.sh redis` gives its workers.
+pub fn celery_redis_url() -> String {
+    std::env::var("HEALTH_CHECK_TEST_CELERY_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/5".to_owned())
 }

@@ -84,6 +84,61 @@ pub fn closed_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
+/// Waits up to `limit` for `child` to exit; kills it (only it, by handle) and returns
+/// `None` when it has not.
+pub fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited on") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A host name whose lookup blocks for good in a system call, for tests of a check
+/// that never returns from the blocking pool (as on a hung network file system).
+///
+/// glibc's resolver reads the file named by `$HOSTALIASES` when it looks up a name
+/// without a dot that `/etc/hosts` does not know; that file is a FIFO no one ever
+/// writes to, so `getaddrinfo` blocks in `open` until the process ends. Set
+/// [`StuckLookup::VAR`] to [`StuckLookup::path`] in the binary's environment.
+#[cfg(unix)]
+pub struct StuckLookup {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+#[cfg(unix)]
+impl StuckLookup {
+    /// The variable to set.
+    pub const VAR: &str = "HOSTALIASES";
+    /// The host name to look up.
+    pub const HOST: &str = "health-check-stuck-lookup";
+
+    /// Makes the FIFO.
+    pub fn new() -> Self {
+        let dir = temp_dir();
+        let path = dir.path().join("hostaliases.fifo");
+        let status = Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(status.success(), "mkfifo {} failed", path.display());
+        Self { _dir: dir, path }
+    }
+
+    /// The FIFO.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// A running `health-check serve`, killed when dropped.
 pub struct Server {
     pub child: Child,
