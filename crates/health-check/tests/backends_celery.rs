@@ -14,34 +14,21 @@
 
 #![cfg(feature = "celery")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/celery.rs"]
 mod celery;
 #[path = "support/net.rs"]
 mod net;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::{run_one, text};
 use celery::{Broker, Worker, reply_queues_left, skipped, unique};
-use health_check::checks::Celery;
-use health_check::{CheckOptions, ErrorKind, HealthCheck, Registry, Report, Selection};
+use health_check::{CheckOptions, ErrorKind, HealthCheck, Registry, Selection};
 
 /// Far above what a healthy run takes on loopback, far below the failure timings.
 const FAST: Duration = Duration::from_millis(500);
-
-async fn run_one(check: Celery, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-fn text(report: &Report) -> String {
-    report.checks[0].outcome.text()
-}
 
 /// Waits a little for background removals, then fails if a reply queue is left.
 async fn assert_no_reply_queue_left(broker: Broker, namespace: &str) {

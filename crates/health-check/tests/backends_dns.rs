@@ -6,32 +6,23 @@
 
 #![cfg(feature = "dns")]
 
-use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+#[path = "support/backend.rs"]
+mod backend;
 
+use std::net::IpAddr;
+use std::time::Duration;
+
+use backend::run_one;
 use health_check::checks::DnsLookup;
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
 
 fn name() -> String {
-    std::env::var("HEALTH_CHECK_TEST_DNS_NAME").unwrap_or_else(|_| "localhost".to_owned())
+    backend::env_or("HEALTH_CHECK_TEST_DNS_NAME", "localhost")
 }
 
 fn address() -> IpAddr {
-    std::env::var("HEALTH_CHECK_TEST_DNS_ADDRESS")
-        .unwrap_or_else(|_| "127.0.0.1".to_owned())
+    backend::env_or("HEALTH_CHECK_TEST_DNS_ADDRESS", "127.0.0.1")
         .parse()
         .expect("HEALTH_CHECK_TEST_DNS_ADDRESS is an IP address")
-}
-
-async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 
 #![cfg(feature = "http")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/net.rs"]
 mod net;
 
@@ -15,16 +17,9 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse as _;
 use axum::routing::get;
+use backend::{outcome, run_one, serve};
 use health_check::checks::HttpEndpoint;
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
-
-/// Serves `router` on a free loopback port for the rest of the test.
-async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
+use health_check::{CheckOptions, Registry, Selection};
 
 /// A small site with the answers the tests need.
 async fn site() -> SocketAddr {
@@ -57,21 +52,6 @@ async fn site() -> SocketAddr {
 
 fn endpoint(addr: SocketAddr, path: &str) -> HttpEndpoint {
     HttpEndpoint::new(&format!("http://{addr}{path}")).unwrap()
-}
-
-async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-async fn outcome(check: impl HealthCheck) -> String {
-    let (report, _) = run_one(check, Duration::from_secs(5)).await;
-    report.checks[0].outcome.text()
 }
 
 #[tokio::test]

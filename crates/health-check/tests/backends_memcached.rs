@@ -14,6 +14,8 @@
 
 #![cfg(feature = "memcached")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/net.rs"]
 mod net;
 
@@ -29,15 +31,7 @@ const DEFAULT_ADDR: &str = "127.0.0.1:11211";
 
 /// The server's address, or `None` when these tests are explicitly opted out.
 fn addr() -> Option<String> {
-    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
-    if skip
-        .split(',')
-        .any(|s| s.trim() == "memcached" || s.trim() == "all")
-    {
-        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
-        return None;
-    }
-    Some(std::env::var(ADDR_VAR).unwrap_or_else(|_| DEFAULT_ADDR.to_owned()))
+    backend::server("memcached", ADDR_VAR, DEFAULT_ADDR)
 }
 
 /// A connection for the test's own commands; fails the test, naming the service, when
@@ -49,14 +43,7 @@ async fn require_server(addr: &str) -> BufReader<TcpStream> {
         assert!(version[0].starts_with("VERSION "), "{version:?}");
         Ok::<_, std::io::Error>(conn)
     };
-    match tokio::time::timeout(Duration::from_secs(10), connect).await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(error)) => panic!(
-            "Memcached is not usable at {addr} ({ADDR_VAR}): {error}. \
-             Start it with scripts/services.sh."
-        ),
-        Err(_) => panic!("Memcached at {addr} ({ADDR_VAR}) did not answer within 10 s"),
-    }
+    backend::require("Memcached", addr, ADDR_VAR, backend::START, connect).await
 }
 
 /// Sends one command and reads its reply lines, up to `END`, `STORED` or an error.
@@ -131,8 +118,7 @@ async fn nothing_listening_is_unavailable_at_once() {
     let text = report.checks[0].outcome.text();
     eprintln!("nothing listening: {took:?}: {text}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    assert!(text.starts_with("unavailable: cannot connect: "), "{text}");
-    assert!(text.to_lowercase().contains("refused"), "{text}");
+    backend::assert_refused(&text);
 }
 
 #[tokio::test]
@@ -140,37 +126,16 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let Some(addr) = addr() else { return };
     require_server(&addr).await;
     let hung = net::HungListener::start();
-    let registry = Registry::builder()
-        .check_with(
-            Memcached::connect(&hung.addr().to_string()).unwrap(),
-            CheckOptions::new()
-                .name("CacheBackend[hung]")
-                .timeout(Duration::from_secs(1)),
-        )
-        .check(Memcached::connect(&addr).unwrap())
-        .build()
-        .unwrap();
-    for _ in 0..2 {
-        let start = Instant::now();
-        let report = registry.run(&Selection::all()).await.unwrap();
-        let took = start.elapsed();
-        eprintln!("hung: {took:?}: {}", report.checks[0].outcome.text());
-        assert!(took < Duration::from_secs(5), "took {took:?}");
-        assert_eq!(
-            report.checks[0].outcome.text(),
-            "unavailable: timed out after 1s"
-        );
-        assert!(report.checks[1].outcome.is_working());
-    }
-    assert!(hung.accepted() >= 1, "the check did reach the hung server");
-
-    let start = Instant::now();
-    let report = registry
-        .run(&Selection::all().only("CacheBackend"))
-        .await
-        .unwrap();
-    assert!(report.checks[0].outcome.is_working());
-    assert!(start.elapsed() < Duration::from_secs(1));
+    backend::assert_hung_times_out_and_frees_the_runner(
+        || hung.accepted(),
+        Memcached::connect(&hung.addr().to_string()).unwrap(),
+        Memcached::connect(&addr).unwrap(),
+        "CacheBackend",
+        "server",
+        Duration::from_secs(1),
+        false,
+    )
+    .await;
 }
 
 #[tokio::test]

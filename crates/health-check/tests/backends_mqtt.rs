@@ -11,6 +11,8 @@
 
 #![cfg(feature = "mqtt")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/logs.rs"]
 mod logs;
 #[path = "support/net.rs"]
@@ -18,11 +20,11 @@ mod net;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::{established_to, run_one, text};
+use health_check::HealthCheck;
 use health_check::checks::Mqtt;
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
 
 const URL_VAR: &str = "HEALTH_CHECK_TEST_MQTT_URL";
 const DEFAULT_URL: &str = "mqtt://127.0.0.1:1883";
@@ -30,42 +32,21 @@ const PASSWORD: &str = "s3cr3t-PASSWORD";
 
 /// The broker's URL, or `None` when these tests are explicitly opted out.
 fn url() -> Option<String> {
-    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
-    if skip
-        .split(',')
-        .any(|s| s.trim() == "mqtt" || s.trim() == "all")
-    {
-        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
-        return None;
-    }
-    Some(std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned()))
+    backend::server("mqtt", URL_VAR, DEFAULT_URL)
 }
 
 /// Fails the test, naming the service, when the broker does not work.
 async fn require_server(url: &str) {
     let check = Mqtt::new(url).unwrap();
-    match tokio::time::timeout(Duration::from_secs(10), check.check()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => panic!(
-            "the MQTT broker is not usable at {check:?} ({URL_VAR}): {error}. \
-             Start Mosquitto with scripts/services.sh."
-        ),
-        Err(_) => panic!("the MQTT broker at {check:?} ({URL_VAR}) did not answer within 10 s"),
-    }
-}
-
-async fn run_one(check: Mqtt, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-fn text(report: &Report) -> String {
-    report.checks[0].outcome.text()
+    let at = format!("{check:?}");
+    backend::require(
+        "the MQTT broker",
+        at,
+        URL_VAR,
+        "Start Mosquitto with scripts/services.sh.",
+        check.check(),
+    )
+    .await;
 }
 
 /// A `mosquitto` of the test's own that lets in only `health` with `password`, stopped
@@ -78,7 +59,7 @@ struct AuthBroker {
 
 impl AuthBroker {
     fn start(password: &str) -> Self {
-        let env = |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.into());
+        let env = backend::env_or;
         let mosquitto = env("HEALTH_CHECK_TEST_MOSQUITTO", "mosquitto");
         let passwd = env("HEALTH_CHECK_TEST_MOSQUITTO_PASSWD", "mosquitto_passwd");
         let dir = tempfile::tempdir().unwrap();
@@ -149,22 +130,6 @@ impl Drop for AuthBroker {
     }
 }
 
-/// How many established TCP connections to `port` this machine has (Linux).
-fn established_to(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
-    table
-        .lines()
-        .skip(1)
-        .filter(|line| {
-            let fields: Vec<_> = line.split_whitespace().collect();
-            // `rem_address` is `IP:PORT` in hex; state 01 is ESTABLISHED.
-            fields.get(2).and_then(|remote| remote.rsplit(':').next())
-                == Some(format!("{port:04X}").as_str())
-                && fields.get(3) == Some(&"01")
-        })
-        .count()
-}
-
 #[tokio::test]
 async fn works_and_keeps_working() {
     let Some(url) = url() else { return };
@@ -184,15 +149,8 @@ async fn works_and_keeps_working() {
 #[tokio::test]
 async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
-    let (report, took) = run_one(
-        Mqtt::new(&addr.to_string()).unwrap(),
-        Duration::from_secs(10),
-    )
-    .await;
-    eprintln!("nothing listening: {took:?}: {}", text(&report));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(
-        text(&report),
+        backend::nothing_listening(Mqtt::new(&addr.to_string()).unwrap()).await,
         "unavailable: cannot connect: connection refused"
     );
 }
@@ -202,38 +160,16 @@ async fn a_hung_broker_times_out_and_the_runner_is_free_again() {
     let Some(url) = url() else { return };
     require_server(&url).await;
     let hung = net::HungListener::start();
-    let registry = Registry::builder()
-        .check_with(
-            Mqtt::new(&hung.addr().to_string()).unwrap(),
-            CheckOptions::new()
-                .name("MqttBackend[hung]")
-                .timeout(Duration::from_secs(1)),
-        )
-        .check(Mqtt::new(&url).unwrap())
-        .build()
-        .unwrap();
-    for _ in 0..2 {
-        let start = Instant::now();
-        let report = registry.run(&Selection::all()).await.unwrap();
-        let took = start.elapsed();
-        eprintln!("hung: {took:?}: {}", text(&report));
-        assert!(took < Duration::from_secs(5), "took {took:?}");
-        assert_eq!(text(&report), "unavailable: timed out after 1s");
-        assert!(
-            report.checks[1].outcome.is_working(),
-            "{}",
-            report.checks[1].outcome.text()
-        );
-    }
-    assert!(hung.accepted() >= 1, "the check did reach the hung broker");
-
-    let start = Instant::now();
-    let report = registry
-        .run(&Selection::all().only("MqttBackend"))
-        .await
-        .unwrap();
-    assert!(report.checks[0].outcome.is_working(), "{}", text(&report));
-    assert!(start.elapsed() < Duration::from_secs(2));
+    backend::assert_hung_times_out_and_frees_the_runner(
+        || hung.accepted(),
+        Mqtt::new(&hung.addr().to_string()).unwrap(),
+        Mqtt::new(&url).unwrap(),
+        "MqttBackend",
+        "broker",
+        Duration::from_secs(2),
+        true,
+    )
+    .await;
 }
 
 #[tokio::test]

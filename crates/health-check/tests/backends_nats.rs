@@ -10,6 +10,8 @@
 
 #![cfg(feature = "nats")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/logs.rs"]
 mod logs;
 #[path = "support/net.rs"]
@@ -17,11 +19,11 @@ mod net;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::{established_to, run_one, text};
+use health_check::HealthCheck;
 use health_check::checks::Nats;
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
 
 const URL_VAR: &str = "HEALTH_CHECK_TEST_NATS_URL";
 const DEFAULT_URL: &str = "nats://127.0.0.1:4222";
@@ -29,42 +31,14 @@ const PASSWORD: &str = "s3cr3t-PASSWORD";
 
 /// The server's URL, or `None` when these tests are explicitly opted out.
 fn url() -> Option<String> {
-    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
-    if skip
-        .split(',')
-        .any(|s| s.trim() == "nats" || s.trim() == "all")
-    {
-        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
-        return None;
-    }
-    Some(std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned()))
+    backend::server("nats", URL_VAR, DEFAULT_URL)
 }
 
 /// Fails the test, naming the service, when the server does not work.
 async fn require_server(url: &str) {
     let check = Nats::new(url).unwrap();
-    match tokio::time::timeout(Duration::from_secs(10), check.check()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => panic!(
-            "NATS is not usable at {check:?} ({URL_VAR}): {error}. \
-             Start it with scripts/services.sh."
-        ),
-        Err(_) => panic!("NATS at {check:?} ({URL_VAR}) did not answer within 10 s"),
-    }
-}
-
-async fn run_one(check: Nats, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-fn text(report: &Report) -> String {
-    report.checks[0].outcome.text()
+    let at = format!("{check:?}");
+    backend::require("NATS", at, URL_VAR, backend::START, check.check()).await;
 }
 
 /// A `nats-server` of the test's own, with a user and password and without JetStream,
@@ -76,8 +50,7 @@ struct AuthServer {
 
 impl AuthServer {
     fn start(user: &str, password: &str) -> Self {
-        let binary =
-            std::env::var("HEALTH_CHECK_TEST_NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
+        let binary = backend::env_or("HEALTH_CHECK_TEST_NATS_SERVER", "nats-server");
         let addr = net::closed_port();
         let port = addr.port().to_string();
         let child = Command::new(&binary)
@@ -140,15 +113,8 @@ async fn works_with_and_without_the_jetstream_check() {
 #[tokio::test]
 async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
-    let (report, took) = run_one(
-        Nats::new(&addr.to_string()).unwrap(),
-        Duration::from_secs(10),
-    )
-    .await;
-    eprintln!("nothing listening: {took:?}: {}", text(&report));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(
-        text(&report),
+        backend::nothing_listening(Nats::new(&addr.to_string()).unwrap()).await,
         "unavailable: cannot connect: connection refused"
     );
 }
@@ -158,38 +124,16 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let Some(url) = url() else { return };
     require_server(&url).await;
     let hung = net::HungListener::start();
-    let registry = Registry::builder()
-        .check_with(
-            Nats::new(&format!("nats://{}", hung.addr())).unwrap(),
-            CheckOptions::new()
-                .name("NatsBackend[hung]")
-                .timeout(Duration::from_secs(1)),
-        )
-        .check(Nats::new(&url).unwrap())
-        .build()
-        .unwrap();
-    for _ in 0..2 {
-        let start = Instant::now();
-        let report = registry.run(&Selection::all()).await.unwrap();
-        let took = start.elapsed();
-        eprintln!("hung: {took:?}: {}", text(&report));
-        assert!(took < Duration::from_secs(5), "took {took:?}");
-        assert_eq!(text(&report), "unavailable: timed out after 1s");
-        assert!(
-            report.checks[1].outcome.is_working(),
-            "{}",
-            report.checks[1].outcome.text()
-        );
-    }
-    assert!(hung.accepted() >= 1, "the check did reach the hung server");
-
-    let start = Instant::now();
-    let report = registry
-        .run(&Selection::all().only("NatsBackend"))
-        .await
-        .unwrap();
-    assert!(report.checks[0].outcome.is_working(), "{}", text(&report));
-    assert!(start.elapsed() < Duration::from_secs(2));
+    backend::assert_hung_times_out_and_frees_the_runner(
+        || hung.accepted(),
+        Nats::new(&format!("nats://{}", hung.addr())).unwrap(),
+        Nats::new(&url).unwrap(),
+        "NatsBackend",
+        "server",
+        Duration::from_secs(2),
+        true,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -259,22 +203,6 @@ async fn the_jetstream_check_fails_where_jetstream_is_off() {
         text(&report),
         "unavailable: JetStream is not enabled on the server (no responder for $JS.API.INFO)"
     );
-}
-
-/// How many established TCP connections to `port` this machine has (Linux).
-fn established_to(port: u16) -> usize {
-    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
-    table
-        .lines()
-        .skip(1)
-        .filter(|line| {
-            let fields: Vec<_> = line.split_whitespace().collect();
-            // `rem_address` is `IP:PORT` in hex; state 01 is ESTABLISHED.
-            fields.get(2).and_then(|remote| remote.rsplit(':').next())
-                == Some(format!("{port:04X}").as_str())
-                && fields.get(3) == Some(&"01")
-        })
-        .count()
 }
 
 #[tokio::test]

@@ -9,16 +9,18 @@
 
 #![cfg(feature = "postgres")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/logs.rs"]
 mod logs;
 #[path = "support/net.rs"]
 mod net;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use backend::{run_one, text, with_user_and_database};
 use health_check::checks::Postgres;
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
+use health_check::{CheckOptions, HealthCheck, Registry, Selection};
 use sqlx::postgres::{PgConnection, PgPoolOptions};
 use sqlx::{Connection, Executor};
 
@@ -28,50 +30,14 @@ const PASSWORD: &str = "s3cr3t-PASSWORD";
 
 /// The server's URL, or `None` when these tests are explicitly opted out.
 fn url() -> Option<String> {
-    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
-    if skip
-        .split(',')
-        .any(|s| s.trim() == "postgres" || s.trim() == "all")
-    {
-        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
-        return None;
-    }
-    Some(std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned()))
+    backend::server("postgres", URL_VAR, DEFAULT_URL)
 }
 
 /// Fails the test, naming the service, when the server does not answer.
 async fn require_server(url: &str) {
     let connect = PgConnection::connect(url);
-    match tokio::time::timeout(Duration::from_secs(10), connect).await {
-        Ok(Ok(conn)) => drop(conn.close().await),
-        Ok(Err(error)) => panic!(
-            "PostgreSQL is not usable at {url} ({URL_VAR}): {error}. \
-             Start it with scripts/services.sh."
-        ),
-        Err(_) => panic!("PostgreSQL at {url} ({URL_VAR}) did not answer within 10 s"),
-    }
-}
-
-/// `url` with the database and the user replaced.
-fn with_user_and_database(url: &str, user_info: &str, database: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let host = host_and_path.split(['/', '?']).next().unwrap();
-    format!("{scheme}://{user_info}@{host}/{database}")
-}
-
-async fn run_one(check: Postgres, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-fn text(report: &Report) -> String {
-    report.checks[0].outcome.text()
+    let conn = backend::require("PostgreSQL", url, URL_VAR, backend::START, connect).await;
+    drop(conn.close().await);
 }
 
 #[tokio::test]
@@ -127,12 +93,7 @@ async fn several_databases_side_by_side() {
 async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
     let check = Postgres::connect(&format!("postgres://postgres@{addr}/test")).unwrap();
-    let (report, took) = run_one(check, Duration::from_secs(10)).await;
-    eprintln!("nothing listening: {took:?}: {}", text(&report));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
-    let text = text(&report);
-    assert!(text.starts_with("unavailable: cannot connect: "), "{text}");
-    assert!(text.to_lowercase().contains("refused"), "{text}");
+    backend::assert_refused(&backend::nothing_listening(check).await);
 }
 
 #[tokio::test]
@@ -140,38 +101,16 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let Some(url) = url() else { return };
     require_server(&url).await;
     let hung = net::HungListener::start();
-    let registry = Registry::builder()
-        .check_with(
-            Postgres::connect(&format!("postgres://postgres@{}/test", hung.addr())).unwrap(),
-            CheckOptions::new()
-                .name("DatabaseBackend[hung]")
-                .timeout(Duration::from_secs(1)),
-        )
-        .check(Postgres::connect(&url).unwrap())
-        .build()
-        .unwrap();
-    for _ in 0..2 {
-        let start = Instant::now();
-        let report = registry.run(&Selection::all()).await.unwrap();
-        let took = start.elapsed();
-        eprintln!("hung: {took:?}: {}", report.checks[0].outcome.text());
-        assert!(took < Duration::from_secs(5), "took {took:?}");
-        assert_eq!(
-            report.checks[0].outcome.text(),
-            "unavailable: timed out after 1s"
-        );
-        assert!(report.checks[1].outcome.is_working());
-    }
-    assert!(hung.accepted() >= 1, "the check did reach the hung server");
-
-    // A run of only the working check is not held up by anything left over.
-    let start = Instant::now();
-    let report = registry
-        .run(&Selection::all().only("DatabaseBackend"))
-        .await
-        .unwrap();
-    assert!(report.checks[0].outcome.is_working());
-    assert!(start.elapsed() < Duration::from_secs(1));
+    backend::assert_hung_times_out_and_frees_the_runner(
+        || hung.accepted(),
+        Postgres::connect(&format!("postgres://postgres@{}/test", hung.addr())).unwrap(),
+        Postgres::connect(&url).unwrap(),
+        "DatabaseBackend",
+        "server",
+        Duration::from_secs(1),
+        false,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -10,6 +10,8 @@
 
 #![cfg(feature = "rabbitmq")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/logs.rs"]
 mod logs;
 #[path = "support/net.rs"]
@@ -17,11 +19,11 @@ mod net;
 
 use std::collections::BTreeSet;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::{run_one, text};
+use health_check::HealthCheck;
 use health_check::checks::RabbitMq;
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
 
 const URL_VAR: &str = "HEALTH_CHECK_TEST_AMQP_URL";
 const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -29,28 +31,14 @@ const PASSWORD: &str = "s3cr3t-PASSWORD";
 
 /// The broker's URL, or `None` when these tests are explicitly opted out.
 fn url() -> Option<String> {
-    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
-    if skip
-        .split(',')
-        .any(|s| s.trim() == "rabbitmq" || s.trim() == "all")
-    {
-        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
-        return None;
-    }
-    Some(std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned()))
+    backend::server("rabbitmq", URL_VAR, DEFAULT_URL)
 }
 
 /// Fails the test, naming the service, when the broker does not work.
 async fn require_server(url: &str) {
     let check = RabbitMq::new(url).unwrap();
-    match tokio::time::timeout(Duration::from_secs(10), check.check()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => panic!(
-            "RabbitMQ is not usable at {check:?} ({URL_VAR}): {error}. \
-             Start it with scripts/services.sh."
-        ),
-        Err(_) => panic!("RabbitMQ at {check:?} ({URL_VAR}) did not answer within 10 s"),
-    }
+    let at = format!("{check:?}");
+    backend::require("RabbitMQ", at, URL_VAR, backend::START, check.check()).await;
 }
 
 /// `url` with its user and password replaced.
@@ -58,20 +46,6 @@ fn with_user_info(url: &str, user_info: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     format!("{scheme}://{user_info}@{host_and_path}")
-}
-
-async fn run_one(check: RabbitMq, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-fn text(report: &Report) -> String {
-    report.checks[0].outcome.text()
 }
 
 #[tokio::test]
@@ -94,11 +68,8 @@ async fn works_and_keeps_working() {
 async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
     let check = RabbitMq::new(&format!("amqp://guest:guest@{addr}/%2f")).unwrap();
-    let (report, took) = run_one(check, Duration::from_secs(10)).await;
-    eprintln!("nothing listening: {took:?}: {}", text(&report));
-    assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(
-        text(&report),
+        backend::nothing_listening(check).await,
         "unavailable: cannot connect: connection refused"
     );
 }
@@ -108,39 +79,16 @@ async fn a_hung_broker_times_out_and_the_runner_is_free_again() {
     let Some(url) = url() else { return };
     require_server(&url).await;
     let hung = net::HungListener::start();
-    let registry = Registry::builder()
-        .check_with(
-            RabbitMq::new(&format!("amqp://guest:guest@{}/%2f", hung.addr())).unwrap(),
-            CheckOptions::new()
-                .name("RabbitMQBackend[hung]")
-                .timeout(Duration::from_secs(1)),
-        )
-        .check(RabbitMq::new(&url).unwrap())
-        .build()
-        .unwrap();
-    for _ in 0..2 {
-        let start = Instant::now();
-        let report = registry.run(&Selection::all()).await.unwrap();
-        let took = start.elapsed();
-        eprintln!("hung: {took:?}: {}", text(&report));
-        assert!(took < Duration::from_secs(5), "took {took:?}");
-        assert_eq!(text(&report), "unavailable: timed out after 1s");
-        assert!(
-            report.checks[1].outcome.is_working(),
-            "{}",
-            report.checks[1].outcome.text()
-        );
-    }
-    assert!(hung.accepted() >= 1, "the check did reach the hung broker");
-
-    // A run of only the working check is not held up by anything left over.
-    let start = Instant::now();
-    let report = registry
-        .run(&Selection::all().only("RabbitMQBackend"))
-        .await
-        .unwrap();
-    assert!(report.checks[0].outcome.is_working(), "{}", text(&report));
-    assert!(start.elapsed() < Duration::from_secs(2));
+    backend::assert_hung_times_out_and_frees_the_runner(
+        || hung.accepted(),
+        RabbitMq::new(&format!("amqp://guest:guest@{}/%2f", hung.addr())).unwrap(),
+        RabbitMq::new(&url).unwrap(),
+        "RabbitMQBackend",
+        "broker",
+        Duration::from_secs(2),
+        true,
+    )
+    .await;
 }
 
 #[tokio::test]

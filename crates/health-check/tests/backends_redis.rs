@@ -8,16 +8,18 @@
 
 #![cfg(feature = "redis")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/logs.rs"]
 mod logs;
 #[path = "support/net.rs"]
 mod net;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::{run_one, text};
 use health_check::checks::{RedisCache, RedisPing};
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
+use health_check::{CheckOptions, HealthCheck, Registry, Selection};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 
@@ -27,15 +29,7 @@ const PASSWORD: &str = "s3cr3t-PASSWORD";
 
 /// The server's URL, or `None` when these tests are explicitly opted out.
 fn url() -> Option<String> {
-    let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
-    if skip
-        .split(',')
-        .any(|s| s.trim() == "redis" || s.trim() == "all")
-    {
-        eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
-        return None;
-    }
-    Some(std::env::var(URL_VAR).unwrap_or_else(|_| DEFAULT_URL.to_owned()))
+    backend::server("redis", URL_VAR, DEFAULT_URL)
 }
 
 /// A connection for the test's own commands; fails the test, naming the service, when
@@ -48,13 +42,7 @@ async fn require_server(url: &str) -> MultiplexedConnection {
         redis::cmd("PING").query_async::<()>(&mut conn).await?;
         Ok::<_, redis::RedisError>(conn)
     };
-    match tokio::time::timeout(Duration::from_secs(10), connect).await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(error)) => panic!(
-            "Redis is not usable at {url} ({URL_VAR}): {error}. Start it with scripts/services.sh."
-        ),
-        Err(_) => panic!("Redis at {url} ({URL_VAR}) did not answer within 10 s"),
-    }
+    backend::require("Redis", url, URL_VAR, backend::START, connect).await
 }
 
 /// `url` with the password and the database replaced.
@@ -68,20 +56,6 @@ fn with_password_and_db(url: &str, password: &str, db: &str) -> String {
         format!(":{password}@")
     };
     format!("{scheme}://{user_info}{host}/{db}")
-}
-
-async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-fn text(report: &Report) -> String {
-    report.checks[0].outcome.text()
 }
 
 /// The keys matching `health-check:*`, by `SCAN` (never `KEYS`).
@@ -156,8 +130,7 @@ async fn nothing_listening_is_unavailable_at_once() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     for check in &report.checks {
         let text = check.outcome.text();
-        assert!(text.starts_with("unavailable: cannot connect: "), "{text}");
-        assert!(text.to_lowercase().contains("refused"), "{text}");
+        backend::assert_refused(&text);
     }
 }
 

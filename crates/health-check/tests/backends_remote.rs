@@ -5,26 +5,20 @@
 
 #![cfg(all(feature = "remote", feature = "axum"))]
 
+#[path = "support/backend.rs"]
+mod backend;
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
+use backend::{outcome, run_one, serve};
 use health_check::checks::RemoteHealth;
-use health_check::{CheckOptions, Endpoint, ErrorKind, HealthCheck, Registry, Report, Selection};
+use health_check::{CheckOptions, Endpoint, ErrorKind, Registry, Selection};
 use support::{Failing, Working, net, unavailable, warning};
-
-/// Serves `router` on a free loopback port for the rest of the test.
-async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
 
 /// A remote service: our own endpoint at `/ht/` over `registry`, plus a few routes
 /// that answer something else.
@@ -58,21 +52,6 @@ fn named(name: &str) -> CheckOptions {
 
 fn remote(addr: SocketAddr, path: &str) -> RemoteHealth {
     RemoteHealth::new(&format!("http://{addr}{path}")).unwrap()
-}
-
-async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
-}
-
-async fn outcome(check: impl HealthCheck) -> String {
-    let (report, _) = run_one(check, Duration::from_secs(5)).await;
-    report.checks[0].outcome.text()
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@
 
 #![cfg(feature = "s3")]
 
+#[path = "support/backend.rs"]
+mod backend;
 #[path = "support/net.rs"]
 mod net;
 
@@ -20,8 +22,9 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::{StatusCode, Uri, header};
+use backend::run_one;
 use health_check::checks::{S3Storage, wait_for_cleanup};
-use health_check::{CheckOptions, HealthCheck, Registry, Report, Selection};
+use health_check::{CheckOptions, Registry, Selection};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -48,16 +51,10 @@ struct Admin {
 impl Admin {
     /// The server's admin client, or `None` when these tests are explicitly opted out.
     fn new() -> Option<Self> {
-        let skip = std::env::var("HEALTH_CHECK_SKIP_BACKEND_TESTS").unwrap_or_default();
-        if skip
-            .split(',')
-            .any(|s| s.trim() == "s3" || s.trim() == "all")
-        {
-            eprintln!("skipped: HEALTH_CHECK_SKIP_BACKEND_TESTS={skip}");
+        if backend::skipped("s3") {
             return None;
         }
-        let var =
-            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        let var = backend::env_or;
         Some(Self {
             client: Client::builder(TokioExecutor::new()).build_http(),
             endpoint: var(ENDPOINT_VAR, DEFAULT_ENDPOINT),
@@ -160,16 +157,6 @@ impl Admin {
             .sign(TTL);
         self.send(http::Method::GET, get, b"").await
     }
-}
-
-async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
-    let registry = Registry::builder()
-        .check_with(check, CheckOptions::new().timeout(timeout))
-        .build()
-        .unwrap();
-    let start = Instant::now();
-    let report = registry.run(&Selection::all()).await.unwrap();
-    (report, start.elapsed())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

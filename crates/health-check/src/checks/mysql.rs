@@ -1,14 +1,9 @@
 //! `DatabaseBackend` on MySQL and MariaDB: [`MySql`].
 
-use std::borrow::Cow;
-use std::fmt;
-
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
-use super::sql::{Dialect, Failure, SqlCheck, probe_table_name, probe_value, sql_state};
-use crate::redact::InvalidUrl;
-use crate::{CheckResult, HealthCheck};
+use super::sql::{Dialect, Failure, probe_table_name, probe_value, sql_check, sql_state};
 
 /// SQLSTATE of "cannot execute statement in a READ ONLY transaction".
 const READ_ONLY_TRANSACTION: &str = "25006";
@@ -18,38 +13,38 @@ const ER_OPTION_PREVENTS_STATEMENT: u16 = 1290;
 /// `ER_READ_ONLY_MODE` (MySQL): the server is in read-only mode.
 const ER_READ_ONLY_MODE: u16 = 1836;
 
-/// Checks a MySQL or MariaDB database: `SELECT 1` and the row it returns, on a
-/// connection of the application's pool or on the check's own. Named
-/// `DatabaseBackend`.
-///
-/// With [`write_probe`](MySql::write_probe), it also proves the database takes
-/// writes: it checks that the server is not `read_only`, then, inside one transaction,
-/// creates a temporary InnoDB table with a unique name, inserts a random value, reads
-/// it back, compares and rolls back; it drops the table afterwards (MySQL keeps a
-/// temporary table past a rollback). A probe cut short by the runner's timeout closes
-/// its connection instead, and the server drops the table with the session.
-///
-/// ```no_run
-/// use health_check::checks::MySql;
-/// use health_check::{CheckOptions, Registry};
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let registry = Registry::builder()
-///     .check(MySql::connect("mysql://app:secret@db-primary/shop")?.write_probe(true))
-///     .check_with(
-///         MySql::connect("mysql://app:secret@db-replica/shop")?,
-///         CheckOptions::new().name("DatabaseBackend[replica]"),
-///     )
-///     .build()?;
-/// # drop(registry);
-/// # Ok(())
-/// # }
-/// ```
-///
-/// Its `Debug` output and its messages show the URL with the password masked.
-pub struct MySql(SqlCheck<sqlx::MySql>);
+sql_check! {
+    /// Checks a MySQL or MariaDB database: `SELECT 1` and the row it returns, on a
+    /// connection of the application's pool or on the check's own. Named
+    /// `DatabaseBackend`.
+    ///
+    /// With [`write_probe`](MySql::write_probe), it also proves the database takes
+    /// writes: it checks that the server is not `read_only`, then, inside one transaction,
+    /// creates a temporary InnoDB table with a unique name, inserts a random value, reads
+    /// it back, compares and rolls back; it drops the table afterwards (MySQL keeps a
+    /// temporary table past a rollback). A probe cut short by the runner's timeout closes
+    /// its connection instead, and the server drops the table with the session.
+    ///
+    /// ```no_run
+    /// use health_check::checks::MySql;
+    /// use health_check::{CheckOptions, Registry};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let registry = Registry::builder()
+    ///     .check(MySql::connect("mysql://app:secret@db-primary/shop")?.write_probe(true))
+    ///     .check_with(
+    ///         MySql::connect("mysql://app:secret@db-replica/shop")?,
+    ///         CheckOptions::new().name("DatabaseBackend[replica]"),
+    ///     )
+    ///     .build()?;
+    /// # drop(registry);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Its `Debug` output and its messages show the URL with the password masked.
+    pub struct MySql(SqlCheck<sqlx::MySql>);
 
-impl MySql {
     /// Checks on a connection from the application's pool, so the check sees what the
     /// application sees (pool exhaustion included).
     ///
@@ -64,10 +59,7 @@ impl MySql {
     /// let check = health_check::checks::MySql::new(pool.clone());
     /// # Ok(()) }
     /// ```
-    #[must_use]
-    pub fn new(pool: MySqlPool) -> Self {
-        Self(SqlCheck::from_pool(pool))
-    }
+    pub fn new(pool: MySqlPool);
 
     /// Checks on the check's own connection to `url` (`mysql://` or `mariadb://`),
     /// made when the check first runs and kept while it works. Building the check
@@ -81,40 +73,9 @@ impl MySql {
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] when the URL is not a MySQL URL sqlx can use.
-    pub fn connect(url: &str) -> Result<Self, InvalidUrl> {
-        SqlCheck::from_url(url).map(Self)
-    }
-
-    /// Also proves that the database takes writes, inside a transaction that is rolled
-    /// back (off unless set).
-    #[must_use]
-    pub fn write_probe(mut self, yes: bool) -> Self {
-        self.0.set_write_probe(yes);
-        self
-    }
-}
-
-impl fmt::Debug for MySql {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut f = f.debug_struct("MySql");
-        self.0.debug_fields(&mut f);
-        f.finish()
-    }
-}
-
-impl HealthCheck for MySql {
-    async fn check(&self) -> CheckResult {
-        self.0.check().await
-    }
-
-    fn identifier(&self) -> Cow<'static, str> {
-        Cow::Borrowed("DatabaseBackend")
-    }
-
-    fn component_type(&self) -> &'static str {
-        "datastore"
-    }
+    /// Returns [`InvalidUrl`](crate::redact::InvalidUrl) when the URL is not a MySQL URL
+    /// sqlx can use.
+    pub fn connect(url: &str);
 }
 
 impl Dialect for sqlx::MySql {

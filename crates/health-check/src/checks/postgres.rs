@@ -1,47 +1,42 @@
 //! `DatabaseBackend` on PostgreSQL: [`Postgres`].
 
-use std::borrow::Cow;
-use std::fmt;
-
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{AssertSqlSafe, Connection};
 
-use super::sql::{Dialect, Failure, SqlCheck, probe_table_name, probe_value, sql_state};
-use crate::redact::InvalidUrl;
-use crate::{CheckResult, HealthCheck};
+use super::sql::{Dialect, Failure, probe_table_name, probe_value, sql_check, sql_state};
 
 /// SQLSTATE `read_only_sql_transaction`: a read-only transaction or a hot standby.
 const READ_ONLY_SQL_TRANSACTION: &str = "25006";
 
-/// Checks a PostgreSQL database: `SELECT 1` and the row it returns, on a connection of
-/// the application's pool or on the check's own. Named `DatabaseBackend`.
-///
-/// With [`write_probe`](Postgres::write_probe), it also proves the database takes
-/// writes: inside one transaction it creates a temporary table with a unique name,
-/// inserts a random value, reads it back, compares, and rolls back. Nothing is ever
-/// committed, so the table never exists for any other session; a read-only
-/// transaction or a hot standby fails the probe with `the database is read-only`.
-///
-/// ```no_run
-/// use health_check::checks::Postgres;
-/// use health_check::{CheckOptions, Registry};
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let primary = Postgres::connect("postgres://app:secret@db-primary/orders")?.write_probe(true);
-/// let replica = Postgres::connect("postgres://app:secret@db-replica/orders")?;
-/// let registry = Registry::builder()
-///     .check(primary)
-///     .check_with(replica, CheckOptions::new().name("DatabaseBackend[replica]"))
-///     .build()?;
-/// # drop(registry);
-/// # Ok(())
-/// # }
-/// ```
-///
-/// Its `Debug` output and its messages show the URL with the password masked.
-pub struct Postgres(SqlCheck<sqlx::Postgres>);
+sql_check! {
+    /// Checks a PostgreSQL database: `SELECT 1` and the row it returns, on a connection of
+    /// the application's pool or on the check's own. Named `DatabaseBackend`.
+    ///
+    /// With [`write_probe`](Postgres::write_probe), it also proves the database takes
+    /// writes: inside one transaction it creates a temporary table with a unique name,
+    /// inserts a random value, reads it back, compares, and rolls back. Nothing is ever
+    /// committed, so the table never exists for any other session; a read-only
+    /// transaction or a hot standby fails the probe with `the database is read-only`.
+    ///
+    /// ```no_run
+    /// use health_check::checks::Postgres;
+    /// use health_check::{CheckOptions, Registry};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let primary = Postgres::connect("postgres://app:secret@db-primary/orders")?.write_probe(true);
+    /// let replica = Postgres::connect("postgres://app:secret@db-replica/orders")?;
+    /// let registry = Registry::builder()
+    ///     .check(primary)
+    ///     .check_with(replica, CheckOptions::new().name("DatabaseBackend[replica]"))
+    ///     .build()?;
+    /// # drop(registry);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Its `Debug` output and its messages show the URL with the password masked.
+    pub struct Postgres(SqlCheck<sqlx::Postgres>);
 
-impl Postgres {
     /// Checks on a connection from the application's pool, so the check sees what the
     /// application sees (pool exhaustion included).
     ///
@@ -56,10 +51,7 @@ impl Postgres {
     /// let check = health_check::checks::Postgres::new(pool.clone());
     /// # Ok(()) }
     /// ```
-    #[must_use]
-    pub fn new(pool: PgPool) -> Self {
-        Self(SqlCheck::from_pool(pool))
-    }
+    pub fn new(pool: PgPool);
 
     /// Checks on the check's own connection to `url` (`postgres://` or
     /// `postgresql://`), made when the check first runs and kept while it works.
@@ -73,40 +65,9 @@ impl Postgres {
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] when the URL is not a PostgreSQL URL sqlx can use.
-    pub fn connect(url: &str) -> Result<Self, InvalidUrl> {
-        SqlCheck::from_url(url).map(Self)
-    }
-
-    /// Also proves that the database takes writes, inside a transaction that is rolled
-    /// back (off unless set).
-    #[must_use]
-    pub fn write_probe(mut self, yes: bool) -> Self {
-        self.0.set_write_probe(yes);
-        self
-    }
-}
-
-impl fmt::Debug for Postgres {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut f = f.debug_struct("Postgres");
-        self.0.debug_fields(&mut f);
-        f.finish()
-    }
-}
-
-impl HealthCheck for Postgres {
-    async fn check(&self) -> CheckResult {
-        self.0.check().await
-    }
-
-    fn identifier(&self) -> Cow<'static, str> {
-        Cow::Borrowed("DatabaseBackend")
-    }
-
-    fn component_type(&self) -> &'static str {
-        "datastore"
-    }
+    /// Returns [`InvalidUrl`](crate::redact::InvalidUrl) when the URL is not a PostgreSQL URL
+    /// sqlx can use.
+    pub fn connect(url: &str);
 }
 
 impl Dialect for sqlx::Postgres {

@@ -1,5 +1,8 @@
 //! `S3StorageBackend` on S3 and S3-compatible servers: [`S3Storage`].
 
+mod cleanup;
+mod error;
+
 use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
@@ -9,7 +12,7 @@ use hyper::body::{Bytes, Incoming};
 use rusty_s3::{Bucket, Credentials, S3Action as _, UrlStyle};
 use url::{Host, Url};
 
-use super::cleanup::spawn_cleanup;
+use self::cleanup::{Cleanup, ProbeObject};
 use super::http_client::{self, HttpClient, read_body, unreachable};
 use crate::redact::{InvalidUrl, Redactor, redact_url};
 use crate::{CheckError, CheckResult, HealthCheck};
@@ -23,15 +26,6 @@ const PROBE_LEN: usize = 64;
 /// How long a signed request stays valid: long enough for a slow round trip and some
 /// clock skew, short enough to be useless if a URL leaks into a log.
 const SIGNATURE_TTL: Duration = Duration::from_secs(300);
-
-/// How long the background clean-up of an interrupted run may take, in all.
-const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// When the background clean-up deletes a second time.
-const CLEANUP_RETRY_AFTER: Duration = Duration::from_secs(1);
-
-/// The most of an error answer the check reads.
-const MAX_ERROR_BODY: usize = 64 << 10;
 
 /// Checks a bucket of S3 or of an S3-compatible server (MinIO, Ceph, R2, moto…): the
 /// seed's `S3StorageBackend`.
@@ -266,52 +260,6 @@ impl S3Storage {
             .await
             .map_err(|e| unreachable(&format!("S3 at {}", self.shown_endpoint()), e))
     }
-
-    /// The error for an answer that refused a step, from the S3 error code it holds.
-    async fn refused(&self, step: &str, key: &str, response: Response<Incoming>) -> CheckError {
-        let status = response.status();
-        let body = read_body(response.into_body(), MAX_ERROR_BODY)
-            .await
-            .unwrap_or_default();
-        let body = String::from_utf8_lossy(&body);
-        let code = xml_text(&body, "Code");
-        let message = xml_text(&body, "Message");
-        let object = format!("s3://{}/{key}", self.bucket);
-        let text = match code.as_deref() {
-            Some("NoSuchBucket") => format!(
-                "bucket {:?} does not exist at {}",
-                self.bucket,
-                self.shown_endpoint()
-            ),
-            Some("NoSuchKey") => {
-                return CheckError::unexpected_result(format!(
-                    "cannot {step} {object}: it is missing right after it was written"
-                ));
-            }
-            Some(code @ "InvalidAccessKeyId") => {
-                format!("cannot {step} {object}: the access key ID is not known ({code})")
-            }
-            Some(code @ "SignatureDoesNotMatch") => format!(
-                "cannot {step} {object}: the secret access key does not match the access key ID ({code})"
-            ),
-            Some(code @ ("AccessDenied" | "AllAccessDisabled")) => {
-                format!("cannot {step} {object}: access denied ({code})")
-            }
-            Some(code) => match message {
-                Some(message) => format!(
-                    "cannot {step} {object}: {} {code}: {message}",
-                    status.as_u16()
-                ),
-                None => format!("cannot {step} {object}: {} {code}", status.as_u16()),
-            },
-            None => match status {
-                StatusCode::FORBIDDEN => format!("cannot {step} {object}: access denied (403)"),
-                StatusCode::NOT_FOUND => format!("cannot {step} {object}: not found (404)"),
-                _ => format!("cannot {step} {object}: S3 answered {}", status.as_u16()),
-            },
-        };
-        CheckError::unavailable(self.redactor().redact(&text))
-    }
 }
 
 impl fmt::Debug for S3Storage {
@@ -438,88 +386,6 @@ fn is_local(host: Option<Host<&str>>) -> bool {
     }
 }
 
-/// The text of the first `<tag>…</tag>` in an S3 error document.
-fn xml_text(body: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let start = body.find(&open)? + open.len();
-    let end = start + body[start..].find(&format!("</{tag}>"))?;
-    let text = body[start..end]
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&");
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// The probe object of a run, deleted in the background if the run ends before it
-/// deleted the object itself.
-struct ProbeObject(Option<Cleanup>);
-
-impl ProbeObject {
-    /// The object is gone (or was never written): nothing to clean up.
-    fn disarm(&mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for ProbeObject {
-    fn drop(&mut self) {
-        // Without a runtime (the process is shutting down) there is nothing to run the
-        // delete on; the object stays, under the probe prefix.
-        if let Some(cleanup) = self.0.take() {
-            spawn_cleanup(cleanup.run());
-        }
-    }
-}
-
-/// What a background delete needs.
-struct Cleanup {
-    client: HttpClient,
-    bucket: Bucket,
-    credentials: Option<Credentials>,
-    key: String,
-}
-
-impl Cleanup {
-    async fn run(self) {
-        let deleted = tokio::time::timeout(CLEANUP_TIMEOUT, async {
-            let first = self.delete().await;
-            // The interrupted put may still be processed after the first delete.
-            tokio::time::sleep(CLEANUP_RETRY_AFTER).await;
-            self.delete().await || first
-        })
-        .await;
-        let bucket = self.bucket.name();
-        let key = self.key.as_str();
-        if deleted == Ok(true) {
-            tracing::debug!(
-                bucket,
-                key,
-                "deleted the probe object of an interrupted check"
-            );
-        } else {
-            tracing::warn!(
-                bucket,
-                key,
-                "could not delete the probe object of an interrupted check"
-            );
-        }
-    }
-
-    async fn delete(&self) -> bool {
-        let url = self
-            .bucket
-            .delete_object(self.credentials.as_ref(), &self.key)
-            .sign(SIGNATURE_TTL);
-        matches!(
-            send(&self.client, Method::DELETE, &url, Bytes::new()).await,
-            Ok(response) if response.status().is_success() || response.status() == StatusCode::NOT_FOUND
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,19 +442,6 @@ mod tests {
         let debug = format!("{:?}", storage());
         assert!(!debug.contains("wJalrXUtnFEMI"), "{debug}");
         assert!(debug.contains("probe-bucket"), "{debug}");
-    }
-
-    #[test]
-    fn error_documents_are_read() {
-        let body = "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code>\
-                    <Message>The request signature we calculated does not match &amp; so on</Message></Error>";
-        assert_eq!(xml_text(body, "Code").unwrap(), "SignatureDoesNotMatch");
-        assert_eq!(
-            xml_text(body, "Message").unwrap(),
-            "The request signature we calculated does not match & so on"
-        );
-        assert_eq!(xml_text(body, "Key"), None);
-        assert_eq!(xml_text("<Code></Code>", "Code"), None);
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! What the PostgreSQL and MySQL checks share: where the connection comes from, how a
-//! probe's failure becomes a redacted [`CheckError`], and the probe data's names.
+//! probe's failure becomes a redacted [`CheckError`], the probe data's names, and the
+//! public check type around it all ([`sql_check!`]).
 
 use std::fmt;
 use std::future::Future;
@@ -218,6 +219,73 @@ impl<DB: Dialect> SqlCheck<DB> {
             .field("write_probe", &self.write_probe);
     }
 }
+
+/// Declares a public database check around [`SqlCheck`]: the struct, its constructors
+/// `new(pool)` and `connect(url)`, the `write_probe` builder, a `Debug` that shows only
+/// the redacted target, and the `HealthCheck` impl named `DatabaseBackend`. Each
+/// database's file gives the docs of the struct and of the two constructors, since
+/// their examples differ.
+macro_rules! sql_check {
+    (
+        $(#[$struct_attr:meta])*
+        pub struct $name:ident(SqlCheck<$db:ty>);
+
+        $(#[$new_attr:meta])*
+        pub fn new(pool: $pool:ty);
+
+        $(#[$connect_attr:meta])*
+        pub fn connect(url: &str);
+    ) => {
+        $(#[$struct_attr])*
+        pub struct $name($crate::checks::sql::SqlCheck<$db>);
+
+        impl $name {
+            $(#[$new_attr])*
+            #[must_use]
+            pub fn new(pool: $pool) -> Self {
+                Self($crate::checks::sql::SqlCheck::from_pool(pool))
+            }
+
+            $(#[$connect_attr])*
+            pub fn connect(url: &str) -> Result<Self, $crate::redact::InvalidUrl> {
+                $crate::checks::sql::SqlCheck::from_url(url).map(Self)
+            }
+
+            /// Also proves that the database takes writes, inside a transaction that is
+            /// rolled back (off unless set).
+            #[must_use]
+            pub fn write_probe(mut self, yes: bool) -> Self {
+                self.0.set_write_probe(yes);
+                self
+            }
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let mut f = f.debug_struct(stringify!($name));
+                self.0.debug_fields(&mut f);
+                f.finish()
+            }
+        }
+
+        impl $crate::HealthCheck for $name {
+            async fn check(&self) -> $crate::CheckResult {
+                self.0.check().await
+            }
+
+            fn identifier(&self) -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed("DatabaseBackend")
+            }
+
+            fn component_type(&self) -> &'static str {
+                "datastore"
+            }
+        }
+    };
+}
+
+// Imported by path, so that it does not depend on the order of the `mod` lines.
+pub(crate) use sql_check;
 
 /// A pooled connection that is closed, not returned to the pool, unless the probe
 /// succeeded: a probe that failed half-way or was cut short by the runner's timeout may
