@@ -314,7 +314,10 @@ fn footer(report: &Report) -> String {
 /// `0.4 ms`, `12 ms`, `12.0 s`: enough digits to compare checks at a glance.
 fn format_duration(duration: Duration) -> String {
     let millis = duration.as_secs_f64() * 1000.0;
-    if millis < 10.0 {
+    // An in-process check takes microseconds: `0.0 ms` would read as "not measured".
+    if millis < 0.1 {
+        format!("{} µs", duration.as_micros())
+    } else if millis < 10.0 {
         format!("{millis:.1} ms")
     } else if millis < 10_000.0 {
         format!("{millis:.0} ms")
@@ -472,6 +475,7 @@ mod tests {
 
     #[test]
     fn durations_are_short_and_readable() {
+        assert_eq!(format_duration(Duration::from_nanos(18_700)), "18 µs");
         assert_eq!(format_duration(Duration::from_micros(400)), "0.4 ms");
         assert_eq!(format_duration(Duration::from_micros(12_400)), "12 ms");
         assert_eq!(format_duration(Duration::from_millis(5_000)), "5000 ms");
