@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -30,6 +31,9 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Print the commented reference config, or validate FILE.
     Config(ConfigArgs),
+    /// GET a running endpoint's URL; exit 0 when it answers 2xx, 1 otherwise (for a
+    /// Docker HEALTHCHECK in an image without curl).
+    Probe(ProbeArgs),
 }
 
 /// `health-check serve`.
@@ -64,6 +68,17 @@ pub(crate) struct ConfigArgs {
     /// The config file to validate; without it, the reference config is printed.
     #[arg(value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
+}
+
+/// `health-check probe`.
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// The endpoint's URL (`http://…`).
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// How long to wait for the answer (`500ms`, `5s`).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub(crate) timeout: Duration,
 }
 
 /// How `check` prints its report.

@@ -16,7 +16,7 @@ use crate::cli::Command;
 pub(crate) fn init(command: &Command) {
     let default = match command {
         Command::Serve(_) => "info,lapin=off",
-        Command::Check(_) | Command::Config(_) => "error,lapin=off",
+        Command::Check(_) | Command::Config(_) | Command::Probe(_) => "error,lapin=off",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod config_command;
 mod logging;
+mod probe;
 mod runtime;
 mod serve;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
         Command::Config(args) => config_command::run(args),
+        Command::Probe(args) => probe::run(args),
     };
     result.unwrap_or_else(|error| {
         eprintln!("health-check: {error:#}");
