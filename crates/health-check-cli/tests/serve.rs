@@ -145,6 +145,40 @@ tags = ["ready"]
 }
 
 #[test]
+fn a_token_from_the_environment_guards_the_endpoint() {
+    let dir = temp_dir();
+    let config = write(
+        dir.path(),
+        "health.toml",
+        r#"
+[server]
+tokens = ["${HEALTH_TOKEN}"]
+
+[[check]]
+kind = "memory-cache"
+"#,
+    );
+    let mut command = health_check(dir.path());
+    command.env("HEALTH_TOKEN", "t0ken-from-env");
+    let server = Server::start_command(command, &["--config", config.to_str().unwrap()]);
+
+    let anonymous = server.get("/ht/?format=json");
+    assert_eq!(anonymous.status, 403, "{anonymous:?}");
+    assert!(!anonymous.body.contains("CacheBackend"), "{anonymous:?}");
+    assert_eq!(anonymous.header("vary"), Some("Accept, Authorization"));
+    let wrong = server.get_with("/ht/?format=json", &[("Authorization", "Bearer nope")]);
+    assert_eq!(wrong.status, 403, "{wrong:?}");
+
+    let allowed = server.get_with(
+        "/ht/?format=json",
+        &[("Authorization", "Bearer t0ken-from-env")],
+    );
+    assert_eq!(allowed.status, 200, "{allowed:?}");
+    assert_eq!(allowed.body, r#"{"CacheBackend":"working"}"#);
+    assert_eq!(allowed.header("vary"), Some("Accept, Authorization"));
+}
+
+#[test]
 fn a_bad_config_or_a_busy_address_is_an_error_with_exit_code_2() {
     let dir = temp_dir();
     let config = write(dir.path(), "bad.toml", "[server]\nbnd = 1\n");

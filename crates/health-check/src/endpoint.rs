@@ -12,6 +12,7 @@ use crate::negotiate::{NotAcceptable, negotiate};
 use crate::registry::Registry;
 use crate::render::{
     CONTENT_SECURITY_POLICY, CUSTOM_HTML_CONTENT_SECURITY_POLICY, Format, Renderer, Renderers,
+    status_only,
 };
 use crate::report::{HealthStatus, Report};
 use crate::selection::Selection;
@@ -28,6 +29,24 @@ pub struct Endpoint {
     degraded_status: StatusCode,
     max_age: Option<Duration>,
     renderers: Renderers,
+    /// The accepted bearer tokens; none means no authentication.
+    tokens: Arc<[Box<[u8]>]>,
+    unauthorized: Unauthorized,
+}
+
+/// What an endpoint with [bearer tokens](Endpoint::bearer_tokens) answers a request
+/// without a valid one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Unauthorized {
+    /// 403 with a one-line plain-text reason; no check runs.
+    #[default]
+    Forbidden,
+    /// The checks run and the status code is the usual one, but the body carries only
+    /// the overall status: `{"status":"healthy"}` in JSON, `status: healthy` in text,
+    /// only the overall gauges in OpenMetrics, a page with one line in HTML. Custom
+    /// renderers are not used for these bodies.
+    StatusOnly,
 }
 
 impl fmt::Debug for Endpoint {
@@ -37,6 +56,9 @@ impl fmt::Debug for Endpoint {
             .field("failure_status", &self.failure_status)
             .field("degraded_status", &self.degraded_status)
             .field("max_age", &self.max_age)
+            // The tokens are secrets: only how many there are is shown.
+            .field("tokens", &self.tokens.len())
+            .field("unauthorized", &self.unauthorized)
             .finish_non_exhaustive()
     }
 }
@@ -65,7 +87,31 @@ impl Endpoint {
             degraded_status: StatusCode::OK,
             max_age: None,
             renderers: Renderers::default(),
+            tokens: Arc::new([]),
+            unauthorized: Unauthorized::Forbidden,
         }
+    }
+
+    /// Requires `Authorization: Bearer <token>` with one of `tokens` (the scheme is
+    /// case-insensitive, tokens are compared in constant time); what a request without
+    /// a valid token gets is set by [`unauthorized`](Endpoint::unauthorized).
+    ///
+    /// Replaces the tokens set before; no tokens at all turns authentication off. An
+    /// empty token matches no request. Every response then carries
+    /// `Vary: Accept, Authorization`.
+    pub fn bearer_tokens(mut self, tokens: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tokens = tokens
+            .into_iter()
+            .map(|token| token.into().into_bytes().into_boxed_slice())
+            .collect();
+        self
+    }
+
+    /// What a request without a valid bearer token gets ([`Unauthorized::Forbidden`]
+    /// unless set); without [`bearer_tokens`](Endpoint::bearer_tokens) it has no effect.
+    pub fn unauthorized(mut self, unauthorized: Unauthorized) -> Self {
+        self.unauthorized = unauthorized;
+        self
     }
 
     /// The status code when a critical check fails (500 unless set; 503 is common).
@@ -116,6 +162,10 @@ impl Endpoint {
     /// than GET and HEAD, 404 for an unknown group or check, 406 for an unknown format
     /// or an `Accept` header that matches no format. A HEAD response has the headers of
     /// the GET response and no body.
+    ///
+    /// With [bearer tokens](Endpoint::bearer_tokens), a request without a valid one is
+    /// answered as [`Unauthorized`] says, before its sub-path and query are looked at, so
+    /// that a 404 tells such a client nothing about the checks.
     pub async fn respond(&self, request: EndpointRequest<'_>) -> Response<String> {
         let head = request.method == Method::HEAD;
         let mut response = self.respond_with_body(request).await;
@@ -140,10 +190,17 @@ impl Endpoint {
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return response;
         }
+        let authorized = self.authorized(request.headers);
+        if !authorized && self.unauthorized == Unauthorized::Forbidden {
+            return self.plain(
+                StatusCode::FORBIDDEN,
+                "forbidden; send `Authorization: Bearer <token>` with a valid token",
+            );
+        }
         let query = Query::parse(request.query.unwrap_or(""));
         let selection = match selection(request.sub_path, &query) {
             Ok(selection) => selection,
-            Err(reason) => return self.plain(StatusCode::NOT_FOUND, &reason),
+            Err(reason) => return self.not_found(authorized, &reason),
         };
         let accept = accept_header(request.headers);
         let format = match negotiate(query.format.as_deref(), accept.as_deref()) {
@@ -151,9 +208,54 @@ impl Endpoint {
             Err(error) => return self.plain(StatusCode::NOT_ACCEPTABLE, &not_acceptable(&error)),
         };
         match self.registry.run(&selection).await {
-            Ok(report) => self.report_response(format, &report),
-            Err(error) => self.plain(StatusCode::NOT_FOUND, &error.to_string()),
+            Ok(report) if authorized => self.report_response(format, &report),
+            Ok(report) => self.status_only_response(format, report.status()),
+            Err(error) => self.not_found(authorized, &error.to_string()),
         }
+    }
+
+    /// Whether the request may see the full report: no tokens are set, or it carries
+    /// one of them.
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        if self.tokens.is_empty() {
+            return true;
+        }
+        let Some(presented) = bearer_token(headers) else {
+            return false;
+        };
+        // Every token is compared, with no early exit on a match, so that the time
+        // taken does not tell which one matched.
+        self.tokens.iter().fold(false, |matched, token| {
+            matched | constant_time_eq(token, presented)
+        })
+    }
+
+    /// A 404; its reason (which may confirm that a check exists) only for a client
+    /// that may see the checks.
+    fn not_found(&self, authorized: bool, reason: &str) -> Response<String> {
+        let reason = if authorized {
+            reason
+        } else {
+            "no such group or check"
+        };
+        self.plain(StatusCode::NOT_FOUND, reason)
+    }
+
+    /// The overall status alone, for [`Unauthorized::StatusOnly`].
+    fn status_only_response(&self, format: Format, status: HealthStatus) -> Response<String> {
+        let code = match format {
+            Format::OpenMetrics => StatusCode::OK,
+            _ => self.status_code(status),
+        };
+        let body = status_only::render(format, status);
+        let mut response = self.response(code, format.content_type(), body);
+        if format == Format::Html {
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+        }
+        response
     }
 
     fn report_response(&self, format: Format, report: &Report) -> Response<String> {
@@ -199,7 +301,12 @@ impl Endpoint {
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(header::CACHE_CONTROL, cache_control);
-        headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+        let vary = if self.tokens.is_empty() {
+            "Accept"
+        } else {
+            "Accept, Authorization"
+        };
+        headers.insert(header::VARY, HeaderValue::from_static(vary));
         headers.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -262,6 +369,36 @@ fn accept_header(headers: &HeaderMap) -> Option<String> {
     (!values.is_empty()).then(|| values.join(", "))
 }
 
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive);
+/// `None` for no header, another scheme or an empty token.
+fn bearer_token(headers: &HeaderMap) -> Option<&[u8]> {
+    let value = headers.get(header::AUTHORIZATION)?.as_bytes();
+    let (scheme, token) = value.split_at(value.iter().position(|&b| b == b' ')?);
+    if !scheme.eq_ignore_ascii_case(b"Bearer") {
+        return None;
+    }
+    let token = token.trim_ascii();
+    (!token.is_empty()).then_some(token)
+}
+
+/// Whether two byte strings are equal, in a time that depends only on the length of
+/// `presented`: every byte is compared, differences are accumulated rather than
+/// returned early, and a length mismatch is folded in the same way, so that neither
+/// where the first difference lies nor the length of `expected` shows in the timing.
+fn constant_time_eq(expected: &[u8], presented: &[u8]) -> bool {
+    let mut difference = u8::from(expected.len() != presented.len());
+    for (index, &byte) in presented.iter().enumerate() {
+        // Past the end of `expected`, compare against its bytes again (or zero) so that
+        // the loop does the same work whatever the lengths.
+        let other = match expected.len() {
+            0 => 0,
+            len => expected[index % len],
+        };
+        difference |= other ^ byte;
+    }
+    std::hint::black_box(difference) == 0
+}
+
 fn not_acceptable(error: &NotAcceptable) -> String {
     match error {
         NotAcceptable::UnknownFormat(_) => {
@@ -272,5 +409,52 @@ fn not_acceptable(error: &NotAcceptable) -> String {
             let types: Vec<_> = Format::ALL.iter().map(|f| f.media_type()).collect();
             format!("{error}; supported media types: {}", types.join(", "))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(authorization: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(authorization).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn constant_time_eq_is_equality() {
+        assert!(constant_time_eq(b"s3cret", b"s3cret"));
+        assert!(!constant_time_eq(b"s3cret", b"s3creT"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cret!"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cre"));
+        assert!(!constant_time_eq(b"s3cret", b""));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(!constant_time_eq(b"ab", b"abab"));
+    }
+
+    #[test]
+    fn the_bearer_token_is_read_from_the_header() {
+        assert_eq!(bearer_token(&headers("Bearer abc")), Some(&b"abc"[..]));
+        assert_eq!(bearer_token(&headers("bEARER  abc ")), Some(&b"abc"[..]));
+        assert_eq!(bearer_token(&headers("Basic abc")), None);
+        assert_eq!(bearer_token(&headers("Bearer ")), None);
+        assert_eq!(bearer_token(&headers("Bearerabc")), None);
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn debug_output_does_not_show_the_tokens() {
+        let registry = Registry::builder().build().unwrap();
+        let endpoint = Endpoint::new(registry).bearer_tokens(["hunter2", "swordfish"]);
+        let debug = format!("{endpoint:?}");
+        assert!(debug.contains("tokens: 2"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("swordfish"),
+            "{debug}"
+        );
     }
 }

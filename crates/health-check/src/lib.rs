@@ -75,7 +75,7 @@ mod selection;
 mod axum;
 
 pub use check::{Blocking, BlockingHealthCheck, CheckResult, HealthCheck};
-pub use endpoint::{Endpoint, EndpointRequest};
+pub use endpoint::{Endpoint, EndpointRequest, Unauthorized};
 pub use error::{CheckError, ErrorKind, ResultExt};
 pub use registry::{
     BuildError, CheckOptions, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,

@@ -156,9 +156,12 @@ fn cancelled_runs_leave_no_probe_file() {
         .build()
         .unwrap();
     let cancelled = runtime.block_on(async {
-        let check = Filesystem::new(dir.path());
         let mut cancelled = 0;
         for i in 0..200_u64 {
+            // A fresh check each time: one check does not start a round trip while its
+            // previous one is still on the blocking pool, which would leave nothing
+            // here to cancel.
+            let check = Filesystem::new(dir.path());
             // From "before the first poll finishes" to "somewhere in the round trip".
             let limit = Duration::from_micros(i % 20 * 25);
             if tokio::time::timeout(limit, check.check()).await.is_err() {

@@ -507,3 +507,188 @@ mod customising {
         assert!(csp.contains("default-src 'none'"), "{csp}");
     }
 }
+
+mod auth {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use health_check::{CheckResult, HealthCheck, Unauthorized};
+
+    use super::*;
+
+    /// Works, and counts its runs.
+    struct Counting(Arc<AtomicUsize>);
+    impl HealthCheck for Counting {
+        async fn check(&self) -> CheckResult {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    /// A router whose endpoint accepts two tokens, and the run counter of its check.
+    fn guarded(unauthorized: Unauthorized) -> (Router, Arc<AtomicUsize>) {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let registry = Registry::builder()
+            .check_with(
+                Counting(Arc::clone(&runs)),
+                CheckOptions::new().name("CacheBackend").tag("ready"),
+            )
+            .build()
+            .unwrap();
+        let endpoint = Endpoint::new(registry)
+            .bearer_tokens(["s3cret", "second-token"])
+            .unauthorized(unauthorized);
+        (router(endpoint), runs)
+    }
+
+    const FULL_JSON: &str = r#"{"CacheBackend":"working"}"#;
+
+    #[tokio::test]
+    async fn no_header_is_403_and_no_check_runs() {
+        let (router, runs) = guarded(Unauthorized::Forbidden);
+        let answer = get(&router, "/ht/?format=json", &[]).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert_eq!(answer.header("content-type"), Format::Text.content_type());
+        assert!(answer.body.starts_with("forbidden"), "{}", answer.body);
+        assert_eq!(answer.body.lines().count(), 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_token_or_scheme_is_403() {
+        let (router, runs) = guarded(Unauthorized::Forbidden);
+        for authorization in [
+            "Bearer wrong",
+            "Bearer s3cre",
+            "Bearer s3cret2",
+            "Basic s3cret",
+            "s3cret",
+        ] {
+            let answer = get(&router, "/ht/", &[("authorization", authorization)]).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{authorization}");
+            assert!(!answer.body.contains("s3cret"), "{}", answer.body);
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn the_right_token_gets_the_full_report() {
+        let (router, runs) = guarded(Unauthorized::Forbidden);
+        let answer = get(
+            &router,
+            "/ht/?format=json",
+            &[("authorization", "Bearer s3cret")],
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body, FULL_JSON);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn every_configured_token_works_and_the_scheme_is_case_insensitive() {
+        let (router, _runs) = guarded(Unauthorized::Forbidden);
+        for authorization in ["Bearer second-token", "bearer s3cret", "BEARER s3cret"] {
+            let answer = get(
+                &router,
+                "/ht/?format=json",
+                &[("authorization", authorization)],
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::OK, "{authorization}");
+            assert_eq!(answer.body, FULL_JSON, "{authorization}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_group_is_forbidden_before_it_is_not_found() {
+        let (router, _runs) = guarded(Unauthorized::Forbidden);
+        let answer = get(&router, "/ht/nope/", &[]).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        let answer = get(&router, "/ht/nope/", &[("authorization", "Bearer s3cret")]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn status_only_runs_the_checks_and_shows_only_the_status() {
+        let (router, runs) = guarded(Unauthorized::StatusOnly);
+        let answer = get(&router, "/ht/?format=json", &[]).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body, r#"{"status":"healthy"}"#);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let text = get(&router, "/ht/?format=text", &[]).await;
+        assert_eq!(text.body, "status: healthy\n");
+        let html = get(&router, "/ht/", &[]).await;
+        assert!(html.body.contains("healthy"), "{}", html.body);
+        assert!(!html.body.contains("CacheBackend"), "{}", html.body);
+        let metrics = get(&router, "/ht/?format=openmetrics", &[]).await;
+        assert!(
+            metrics.body.contains("health_check_healthy 1"),
+            "{}",
+            metrics.body
+        );
+        assert!(!metrics.body.contains("CacheBackend"), "{}", metrics.body);
+        let full = get(
+            &router,
+            "/ht/?format=json",
+            &[("authorization", "Bearer s3cret")],
+        )
+        .await;
+        assert_eq!(full.body, FULL_JSON);
+    }
+
+    #[tokio::test]
+    async fn status_only_keeps_the_status_code() {
+        let endpoint = Endpoint::new(with_failure(true))
+            .bearer_tokens(["s3cret"])
+            .unauthorized(Unauthorized::StatusOnly)
+            .failure_status(StatusCode::SERVICE_UNAVAILABLE);
+        let answer = get(&router(endpoint), "/ht/?format=json", &[]).await;
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.body, r#"{"status":"unhealthy"}"#);
+    }
+
+    #[tokio::test]
+    async fn status_only_hides_why_a_check_name_is_not_found() {
+        let (router, _runs) = guarded(Unauthorized::StatusOnly);
+        let answer = get(&router, "/ht/ready/?check=Other", &[]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND);
+        assert_eq!(answer.body, "no such group or check\n");
+    }
+
+    #[tokio::test]
+    async fn vary_includes_authorization() {
+        for unauthorized in [Unauthorized::Forbidden, Unauthorized::StatusOnly] {
+            let (router, _runs) = guarded(unauthorized);
+            for headers in [&[][..], &[("authorization", "Bearer s3cret")][..]] {
+                let answer = get(&router, "/ht/", headers).await;
+                assert_eq!(answer.header("vary"), "Accept, Authorization");
+            }
+            let answer = get(
+                &router,
+                "/ht/?format=xml",
+                &[("authorization", "Bearer s3cret")],
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
+            assert_eq!(answer.header("vary"), "Accept, Authorization");
+        }
+    }
+
+    #[tokio::test]
+    async fn head_and_405_are_unchanged() {
+        let (router, _runs) = guarded(Unauthorized::Forbidden);
+        let post = Request::post("/ht/").body(Body::empty()).unwrap();
+        let answer = send(&router, post).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        let head = Request::head("/ht/")
+            .header("authorization", "Bearer s3cret")
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&router, head).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.body, "");
+        let head = Request::head("/ht/").body(Body::empty()).unwrap();
+        assert_eq!(send(&router, head).await.status, StatusCode::FORBIDDEN);
+    }
+}

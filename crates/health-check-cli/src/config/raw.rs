@@ -38,6 +38,8 @@ pub(super) struct RawServer {
     pub(super) warnings_as_errors: Option<bool>,
     pub(super) max_age: Option<Spanned<String>>,
     pub(super) history: Option<Spanned<usize>>,
+    pub(super) tokens: Option<Spanned<Vec<Spanned<Secret>>>>,
+    pub(super) unauthorized: Option<Spanned<String>>,
 }
 
 /// One `[[check]]`: the keys every kind has, then the kind-specific ones.

@@ -168,7 +168,7 @@ fn syntax_errors_name_the_line() {
 fn unknown_keys_name_the_table_and_the_expected_keys() {
     assert_eq!(
         error("[server]\nbind = \"127.0.0.1:1\"\nbnd = 1\n"),
-        "health.toml:3: unknown key `bnd` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history)"
+        "health.toml:3: unknown key `bnd` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized)"
     );
     let message = error(
         "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\n\n[[check]]\nkind = \"tcp\"\nadress = \"h:1\"\n",
@@ -748,5 +748,77 @@ fn backend_keys_are_validated() {
     assert_eq!(
         error("[[check]]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\nwrite-probe = \"yes\"\n"),
         "health.toml:4: check #1 (postgres): `write-probe`: invalid type: string \"yes\", expected a boolean"
+    );
+}
+
+#[test]
+fn server_tokens_guard_the_endpoint_and_stay_secret() {
+    let text = "[server]\ntokens = [\"${HEALTH_TOKEN}\", \"hunter2-literal\"]\nunauthorized = \"status-only\"\n";
+    let config = parse_with(text, &[("HEALTH_TOKEN", "hunter2-env")]).unwrap();
+    let debug = format!("{config:?} {config:#?}");
+    assert!(debug.contains("tokens: 2"), "{debug}");
+    assert!(debug.contains("StatusOnly"), "{debug}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    let mut tree = DeTable::parse(text).unwrap();
+    interpolate::document(tree.get_mut(), &env_of(&[("HEALTH_TOKEN", "hunter2-env")])).unwrap();
+    let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap();
+    let raw = format!("{raw:?}");
+    assert!(!raw.contains("hunter2"), "{raw}");
+
+    let forbidden = parse_with("[server]\ntokens = [\"t\"]\n", &[]).unwrap();
+    assert!(format!("{:?}", forbidden.endpoint).contains("Forbidden"));
+    let open = parse_with("[server]\n", &[]).unwrap();
+    assert!(format!("{:?}", open.endpoint).contains("tokens: 0"));
+}
+
+#[test]
+fn server_tokens_are_validated_without_showing_them() {
+    assert_eq!(
+        error("[server]\ntokens = []\n"),
+        "health.toml:2: [server]: `tokens`: must list at least one token; remove the key to serve without one"
+    );
+    assert_eq!(
+        error("[server]\ntokens = [\"ok\", \"\"]\n"),
+        "health.toml:2: [server]: `tokens`: token #2 is empty"
+    );
+    assert_eq!(
+        error_with("[server]\ntokens = [\n  \"${T}\",\n]\n", &[("T", "")]),
+        "health.toml:3: [server]: `tokens`: token #1 is empty"
+    );
+    let message = error_with("[server]\ntokens = [\"${T}\"]\n", &[("T", "hunter2 x")]);
+    assert_eq!(
+        message,
+        "health.toml:2: [server]: `tokens`: token #1 holds whitespace or a control character, which a client cannot send"
+    );
+    for text in [
+        "[server]\ntokens = \"hunter2\"\n",
+        "[server]\ntokens = [987654321]\n",
+        "[server]\ntokens = [\"ok\", 987654321]\n",
+    ] {
+        let message = error(text);
+        assert!(
+            !message.contains("98765") && !message.contains("hunter2"),
+            "{message}"
+        );
+        assert!(message.contains("[server]: `tokens`"), "{message}");
+    }
+}
+
+#[test]
+fn unauthorized_needs_tokens_and_a_known_value() {
+    assert_eq!(
+        error("[server]\nunauthorized = \"status-only\"\n"),
+        "health.toml:2: [server]: `unauthorized`: only applies with `tokens`; set them or remove this key"
+    );
+    assert_eq!(
+        error("[server]\ntokens = [\"t\"]\nunauthorized = \"hide\"\n"),
+        "health.toml:3: [server]: `unauthorized`: must be `forbidden` or `status-only`, not `hide`"
+    );
+    assert!(
+        parse_with(
+            "[server]\ntokens = [\"t\"]\nunauthorized = \"forbidden\"\n",
+            &[]
+        )
+        .is_ok()
     );
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use health_check::{
     BuildError, CheckOptions, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Endpoint, HealthCheck,
-    Registry, RegistryBuilder,
+    Registry, RegistryBuilder, Unauthorized,
 };
 use toml::Spanned;
 
@@ -77,6 +77,11 @@ pub(super) fn validate(
     if let Some(max_age) = server.max_age {
         endpoint = endpoint.max_age(max_age);
     }
+    if !server.tokens.is_empty() {
+        endpoint = endpoint
+            .bearer_tokens(server.tokens)
+            .unauthorized(server.unauthorized);
+    }
     Ok(Config {
         bind: server.bind,
         path: server.path,
@@ -95,6 +100,9 @@ struct Server {
     warnings_as_errors: bool,
     max_age: Option<Duration>,
     history: usize,
+    /// The bearer tokens; empty when the endpoint is open.
+    tokens: Vec<String>,
+    unauthorized: Unauthorized,
 }
 
 impl Server {
@@ -173,6 +181,31 @@ impl Server {
             Some(history) => *history.get_ref(),
             None => DEFAULT_HISTORY_LEN,
         };
+        let tokens = tokens(raw, &invalid)?;
+        let unauthorized = match &raw.unauthorized {
+            None => Unauthorized::Forbidden,
+            Some(value) if tokens.is_empty() => {
+                return Err(invalid(
+                    "unauthorized",
+                    value.span(),
+                    "only applies with `tokens`; set them or remove this key".to_owned(),
+                ));
+            }
+            Some(value) => match value.get_ref().as_str() {
+                "forbidden" => Unauthorized::Forbidden,
+                "status-only" => Unauthorized::StatusOnly,
+                _ => {
+                    return Err(invalid(
+                        "unauthorized",
+                        value.span(),
+                        format!(
+                            "must be `forbidden` or `status-only`, not {}",
+                            diagnostics.shown(value)
+                        ),
+                    ));
+                }
+            },
+        };
         Ok(Self {
             bind,
             path,
@@ -181,8 +214,48 @@ impl Server {
             warnings_as_errors: raw.warnings_as_errors.unwrap_or(false),
             max_age,
             history,
+            tokens,
+            unauthorized,
         })
     }
+}
+
+/// `[server] tokens`: at least one, none empty or with characters a client cannot send
+/// after `Bearer `. The errors say which token, never what it holds.
+fn tokens(
+    raw: &RawServer,
+    invalid: &impl Fn(&str, std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(list) = &raw.tokens else {
+        return Ok(Vec::new());
+    };
+    if list.get_ref().is_empty() {
+        return Err(invalid(
+            "tokens",
+            list.span(),
+            "must list at least one token; remove the key to serve without one".to_owned(),
+        ));
+    }
+    let mut tokens = Vec::with_capacity(list.get_ref().len());
+    for (index, token) in list.get_ref().iter().enumerate() {
+        let value = &token.get_ref().0;
+        let problem = if value.is_empty() {
+            Some("is empty")
+        } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Some("holds whitespace or a control character, which a client cannot send")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(invalid(
+                "tokens",
+                token.span(),
+                format!("token #{} {problem}", index + 1),
+            ));
+        }
+        tokens.push(value.clone());
+    }
+    Ok(tokens)
 }
 
 /// `/ht` → `/ht/`; `None` unless it is an absolute path of plain segments.

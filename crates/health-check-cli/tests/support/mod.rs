@@ -190,6 +190,11 @@ impl Server {
         get(self.addr, path)
     }
 
+    /// GETs `path` from the server with extra request headers.
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        get_with(self.addr, path, headers)
+    }
+
     /// Sends `signal` (`TERM`, `INT`) to the server.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")
@@ -246,13 +251,22 @@ impl Response {
 /// GET over HTTP/1.1 with `Connection: close`, so the body is the rest of the stream:
 /// enough for the server under test, which sends a `Content-Length` and no chunks.
 pub fn get(addr: SocketAddr, path: &str) -> Response {
+    get_with(addr, path, &[])
+}
+
+/// [`get`] with extra request headers.
+pub fn get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let mut stream = TcpStream::connect(addr).expect("the server accepts connections");
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("a read timeout");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n"
     )
     .expect("the request is sent");
     let mut raw = String::new();

@@ -72,7 +72,7 @@ impl Component {
 }
 
 /// The draft's status values.
-fn status(status: HealthStatus) -> &'static str {
+pub(crate) fn status(status: HealthStatus) -> &'static str {
     match status {
         HealthStatus::Healthy => "pass",
         HealthStatus::Degraded => "warn",

@@ -4,6 +4,7 @@ mod health_json;
 mod html;
 mod json;
 mod openmetrics;
+pub(crate) mod status_only;
 mod text;
 
 use std::sync::Arc;

@@ -58,11 +58,23 @@ pub(crate) fn render(report: &Report) -> String {
         &mut out,
         per_check(|check| check.duration.as_secs_f64().to_string()),
     );
-    let overall = |value: bool| [(String::new(), flag(value))];
-    HEALTHY.write(&mut out, overall(status != HealthStatus::Unhealthy));
-    DEGRADED.write(&mut out, overall(status == HealthStatus::Degraded));
+    write_overall(&mut out, status);
     out.push_str("# EOF\n");
     out
+}
+
+/// Only the overall gauges, for a client that may see the status but not the checks.
+pub(crate) fn render_overall(status: HealthStatus) -> String {
+    let mut out = String::new();
+    write_overall(&mut out, status);
+    out.push_str("# EOF\n");
+    out
+}
+
+fn write_overall(out: &mut String, status: HealthStatus) {
+    let overall = |value: bool| [(String::new(), flag(value))];
+    HEALTHY.write(out, overall(status != HealthStatus::Unhealthy));
+    DEGRADED.write(out, overall(status == HealthStatus::Degraded));
 }
 
 /// A gauge metric family. The spec wants a unit repeated as the suffix of the name.
