@@ -85,15 +85,13 @@ async fn several_databases_side_by_side() {
     let report = registry.run(&Selection::all()).await.unwrap();
     let names: Vec<_> = report.checks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["DatabaseBackend", "DatabaseBackend[replica]"]);
-    for check in &report.checks {
-        assert!(
-            check.outcome.is_working(),
-            "{}: {}",
-            check.name,
-            check.outcome.text()
-        );
-        assert_eq!(check.component_type, "datastore");
-    }
+    backend::assert_all_working(&report);
+    assert!(
+        report
+            .checks
+            .iter()
+            .all(|c| c.component_type == "datastore")
+    );
 }
 
 #[tokio::test]

@@ -188,3 +188,15 @@ pub fn established_to(port: u16) -> usize {
         })
         .count()
 }
+
+/// Asserts that every check of the report works, naming the first that does not.
+pub fn assert_all_working(report: &Report) {
+    for check in &report.checks {
+        assert!(
+            check.outcome.is_working(),
+            "{}: {}",
+            check.name,
+            check.outcome.text()
+        );
+    }
+}
