@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks, each against a baseline measured in the same run, reported as ratios:
 #
-# 1. criterion (crates/health-check/benches/runner.rs): the runner and a whole
+# 1. criterion (crates/healthz/benches/runner.rs): the runner and a whole
 #    endpoint request, next to hand-written equivalents without the machinery.
-# 2. A load test of `health-check serve` with wrk on loopback, on the embedded default
+# 2. A load test of `healthz serve` with wrk on loopback, on the embedded default
 #    config: each format next to the server's own `/` redirect, which runs no check.
 #
 #   scripts/bench.sh                 10 s per wrk case, 2 threads, 16 connections
@@ -23,7 +23,7 @@ fi
 target_dir=$(realpath "${CARGO_TARGET_DIR:-target}")
 
 echo "== criterion"
-cargo bench -q -p health-check --bench runner -- --noplot 2>&1 | grep -E '^[a-z]+/[a-z]+ +time:' || true
+cargo bench -q -p healthz --bench runner -- --noplot 2>&1 | grep -E '^[a-z]+/[a-z]+ +time:' || true
 python3 - "$target_dir/criterion" <<'PY'
 import json, sys
 root = sys.argv[1]
@@ -38,8 +38,8 @@ PY
 
 echo
 echo "== wrk"
-cargo build --release -q -p health-check-cli
-binary=$target_dir/release/health-check
+cargo build --release -q -p healthz-cli
+binary=$target_dir/release/healthz
 
 workdir=$(mktemp -d)
 out="$workdir/serve.out"

@@ -19,7 +19,7 @@ command -v node >/dev/null || fail "node is missing; the tests use Node's test r
 (cd tests/browser && npm ci --silent --no-audit --no-fund) ||
     fail "npm ci in tests/browser failed"
 
-cargo build --quiet -p health-check --features axum --example status_page ||
+cargo build --quiet -p healthz --features axum --example status_page ||
     fail "building the status_page example failed"
 target_dir=$(cargo metadata --format-version 1 --no-deps |
     node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).target_directory)')

@@ -7,11 +7,11 @@
 #   scripts/celery-worker.sh status [amqp|redis] [--name NAME] [--namespace NS]
 #   scripts/celery-worker.sh fg     [amqp|redis] [--name NAME] [--queues Q1,Q2] [--namespace NS]
 #
-# install  Creates the virtualenv (HEALTH_CHECK_CELERY_VENV, default
-#          ~/.cache/health-check/celery-venv) from tests/celery/requirements.txt, again
+# install  Creates the virtualenv (HEALTHZ_CELERY_VENV, default
+#          ~/.cache/healthz/celery-venv) from tests/celery/requirements.txt, again
 #          only when that file changes. `start` installs too, when needed.
 # start    Starts a detached worker, node name NAME@localhost (default NAME:
-#          health-check-<broker>), consuming the given queues (default: Celery's
+#          healthz-<broker>), consuming the given queues (default: Celery's
 #          default queue) with Celery's control_exchange set to NS (default: celery).
 #          Returns once the worker answers `celery inspect ping`. A worker of that
 #          name that is already running is left alone.
@@ -20,19 +20,19 @@
 # status   Whether that worker runs, and its answer to `celery inspect ping`.
 # fg       Runs the worker in the foreground, to see why it does not start.
 #
-# Brokers: HEALTH_CHECK_TEST_CELERY_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//)
-# and HEALTH_CHECK_TEST_CELERY_REDIS_URL (default redis://127.0.0.1:6379/5); the broker
-# defaults to amqp. Pid files and logs go to HEALTH_CHECK_CELERY_RUN_DIR (default
-# /tmp/health-check-celery). Exits 0 when done, 1 on failure (naming what is missing),
+# Brokers: HEALTHZ_TEST_CELERY_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//)
+# and HEALTHZ_TEST_CELERY_REDIS_URL (default redis://127.0.0.1:6379/5); the broker
+# defaults to amqp. Pid files and logs go to HEALTHZ_CELERY_RUN_DIR (default
+# /tmp/healthz-celery). Exits 0 when done, 1 on failure (naming what is missing),
 # 2 on a usage error.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APP_DIR="$ROOT/tests/celery"
 REQUIREMENTS="$APP_DIR/requirements.txt"
-VENV="${HEALTH_CHECK_CELERY_VENV:-$HOME/.cache/health-check/celery-venv}"
-RUN_DIR="${HEALTH_CHECK_CELERY_RUN_DIR:-/tmp/health-check-celery}"
-START_WAIT_SECONDS="${HEALTH_CHECK_CELERY_START_WAIT:-60}"
+VENV="${HEALTHZ_CELERY_VENV:-$HOME/.cache/healthz/celery-venv}"
+RUN_DIR="${HEALTHZ_CELERY_RUN_DIR:-/tmp/healthz-celery}"
+START_WAIT_SECONDS="${HEALTHZ_CELERY_START_WAIT:-60}"
 
 usage() {
     sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -61,22 +61,22 @@ while (($#)); do
     *) usage ;;
     esac
 done
-name="${name:-health-check-$broker}"
+name="${name:-healthz-$broker}"
 [[ "$name" =~ ^[A-Za-z0-9_.-]+$ ]] || fail "invalid worker name '$name'"
 node="$name@localhost"
 pidfile="$RUN_DIR/$name.pid"
 logfile="$RUN_DIR/$name.log"
 
 case "$broker" in
-amqp) broker_url="${HEALTH_CHECK_TEST_CELERY_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//}" ;;
-redis) broker_url="${HEALTH_CHECK_TEST_CELERY_REDIS_URL:-redis://127.0.0.1:6379/5}" ;;
+amqp) broker_url="${HEALTHZ_TEST_CELERY_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//}" ;;
+redis) broker_url="${HEALTHZ_TEST_CELERY_REDIS_URL:-redis://127.0.0.1:6379/5}" ;;
 esac
 
 # The worker and `celery inspect` read the same settings from the environment
 # (tests/celery/worker_app.py).
-export HEALTH_CHECK_CELERY_BROKER="$broker_url"
-export HEALTH_CHECK_CELERY_NAMESPACE="$namespace"
-export HEALTH_CHECK_CELERY_QUEUES="$queues"
+export HEALTHZ_CELERY_BROKER="$broker_url"
+export HEALTHZ_CELERY_NAMESPACE="$namespace"
+export HEALTHZ_CELERY_QUEUES="$queues"
 
 install() {
     mkdir -p "$(dirname "$VENV")"

@@ -6,13 +6,13 @@ cd "$(dirname "$0")/.."
 
 features=$(cargo metadata --no-deps --format-version 1 | python3 -c '
 import json, sys
-package = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "health-check")
+package = next(p for p in json.load(sys.stdin)["packages"] if p["name"] == "healthz")
 print(" ".join(sorted(f for f in package["features"] if f not in ("default", "full"))))
 ')
 
 echo "no features"
-cargo check -q -p health-check --no-default-features --lib
+cargo check -q -p healthz --no-default-features --lib
 for feature in $features; do
     echo "feature $feature"
-    cargo check -q -p health-check --no-default-features --features "$feature" --lib
+    cargo check -q -p healthz --no-default-features --features "$feature" --lib
 done

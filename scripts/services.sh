@@ -12,9 +12,9 @@
 # and NATS before a session; the commands below only restart one that has stopped.
 set -uo pipefail
 
-WAIT_SECONDS="${HEALTH_CHECK_SERVICE_WAIT:-30}"
-STATE_DIR="${HEALTH_CHECK_SERVICE_DIR:-$HOME/.cache/health-check/services}"
-MOTO_VENV="${HEALTH_CHECK_MOTO_VENV:-$HOME/.cache/health-check/moto-venv}"
+WAIT_SECONDS="${HEALTHZ_SERVICE_WAIT:-30}"
+STATE_DIR="${HEALTHZ_SERVICE_DIR:-$HOME/.cache/healthz/services}"
+MOTO_VENV="${HEALTHZ_MOTO_VENV:-$HOME/.cache/healthz/moto-venv}"
 
 mkdir -p "$STATE_DIR"
 failed=()

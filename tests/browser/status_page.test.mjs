@@ -35,7 +35,7 @@ function startServer() {
     ? [bin, ['0'], 30_000]
     : [
         'cargo',
-        ['run', '--quiet', '-p', 'health-check', '--features', 'axum', '--example', 'status_page', '--', '0'],
+        ['run', '--quiet', '-p', 'healthz', '--features', 'axum', '--example', 'status_page', '--', '0'],
         15 * 60_000,
       ];
   // A process group of its own, so that `cargo run` and the server it started stop together.

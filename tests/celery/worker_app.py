@@ -2,11 +2,11 @@
 
 scripts/celery-worker.sh configures it through the environment:
 
-- HEALTH_CHECK_CELERY_BROKER: the broker URL (amqp://... or redis://...).
-- HEALTH_CHECK_CELERY_NAMESPACE: Celery's ``control_exchange`` (default ``celery``).
+- HEALTHZ_CELERY_BROKER: the broker URL (amqp://... or redis://...).
+- HEALTHZ_CELERY_NAMESPACE: Celery's ``control_exchange`` (default ``celery``).
   A test gives each worker its own, so that workers of tests running side by side
   never answer each other's broadcasts.
-- HEALTH_CHECK_CELERY_QUEUES: comma-separated task queues to consume. They are
+- HEALTHZ_CELERY_QUEUES: comma-separated task queues to consume. They are
   declared non-durable and auto-deleted, so they vanish with the worker. Without it
   the worker consumes Celery's default queue, declared as Celery always does.
 """
@@ -16,11 +16,11 @@ import os
 from celery import Celery
 from kombu import Exchange, Queue
 
-app = Celery("health_check_tests", broker=os.environ["HEALTH_CHECK_CELERY_BROKER"])
-app.conf.control_exchange = os.environ.get("HEALTH_CHECK_CELERY_NAMESPACE", "celery")
+app = Celery("healthz_tests", broker=os.environ["HEALTHZ_CELERY_BROKER"])
+app.conf.control_exchange = os.environ.get("HEALTHZ_CELERY_NAMESPACE", "celery")
 app.conf.broker_connection_retry_on_startup = True
 
-_queues = [q for q in os.environ.get("HEALTH_CHECK_CELERY_QUEUES", "").split(",") if q]
+_queues = [q for q in os.environ.get("HEALTHZ_CELERY_QUEUES", "").split(",") if q]
 if _queues:
     app.conf.task_queues = [
         Queue(

@@ -1,0 +1,824 @@
+use std::collections::HashMap;
+use std::env::VarError;
+
+use super::*;
+
+/// An environment for tests: the process's own cannot be changed safely.
+fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| vars.get(name).cloned().ok_or(VarError::NotPresent)
+}
+
+fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    parse(text, "health.toml", Path::new("/etc/hc"), &env_of(vars))
+}
+
+fn error(text: &str) -> String {
+    error_with(text, &[])
+}
+
+fn error_with(text: &str, vars: &[(&str, &str)]) -> String {
+    parse_with(text, vars).unwrap_err().to_string()
+}
+
+/// The keys serde accepts in a table, from its own unknown-key message.
+fn accepted_keys(table_with_unknown_key: &str) -> Vec<String> {
+    let mut tree = DeTable::parse(table_with_unknown_key).unwrap();
+    interpolate::document(tree.get_mut(), &env_of(&[])).unwrap();
+    let error = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap_err();
+    match diagnostic::classify(error.message()) {
+        diagnostic::Classified::UnknownKey { expected, .. } => expected,
+        other => panic!("not an unknown key: {other:?}"),
+    }
+}
+
+#[test]
+fn the_reference_and_the_default_are_valid() {
+    let reference = parse_with(REFERENCE, &[]).unwrap();
+    assert_eq!(
+        reference.checks,
+        [
+            "DatabaseBackend",
+            "DatabaseBackend[postgres]",
+            "DatabaseBackend[mysql]",
+            "StorageBackend",
+            "S3StorageBackend",
+            "CacheBackend",
+            "CacheBackend[redis]",
+            "CacheBackend[memcached]",
+            "RedisBackend",
+            "DiskUsage",
+            "MemoryUsage",
+            "TcpConnect[postgres]",
+            "DnsLookup",
+            "HttpEndpoint",
+            "RemoteHealth",
+            "CeleryBackend",
+            "RabbitMQBackend",
+            "NatsBackend",
+            "MqttBackend"
+        ]
+    );
+    let default = parse_with(DEFAULT, &[("HEALTHZ_DATA_DIR", "/srv/hc")]).unwrap();
+    assert_eq!(default.bind.to_string(), "127.0.0.1:8000");
+    assert_eq!(default.path, "/ht/");
+    assert_eq!(
+        default.checks,
+        [
+            "DatabaseBackend",
+            "StorageBackend",
+            "CacheBackend",
+            "DiskUsage",
+            "MemoryUsage"
+        ]
+    );
+    assert_eq!(
+        default.expected_dirs,
+        [PathBuf::from("/srv/hc"), PathBuf::from("/srv/hc/storage")]
+    );
+}
+
+#[test]
+fn every_accepted_key_is_in_the_reference() {
+    let documented = |key: &str| {
+        REFERENCE.lines().any(|line| {
+            let line = line.trim_start_matches(['#', ' ']);
+            line.starts_with(&format!("{key} =")) || line.starts_with(&format!("{key} "))
+        })
+    };
+    let tables = [
+        ("[server]", accepted_keys("[server]\nzzz = 1\n")),
+        (
+            "[[check]]",
+            accepted_keys("[[check]]\nkind = \"tcp\"\nzzz = 1\n"),
+        ),
+        ("the top level", accepted_keys("zzz = 1\n")),
+    ];
+    for (table, keys) in &tables {
+        assert!(keys.len() > 1, "{table}: {keys:?}");
+        for key in keys {
+            let header = format!("[{key}]");
+            let array_header = format!("[[{key}]]");
+            assert!(
+                documented(key) || REFERENCE.contains(&header) || REFERENCE.contains(&array_header),
+                "`{key}` of {table} is not in reference.toml"
+            );
+        }
+    }
+    for kind in kind::Kind::ALL {
+        assert!(
+            REFERENCE.contains(&format!("kind = \"{}\"", kind.name())),
+            "kind `{}` is not in reference.toml",
+            kind.name()
+        );
+    }
+}
+
+#[test]
+fn every_kind_specific_key_belongs_to_a_kind() {
+    const COMMON: [&str; 6] = ["kind", "name", "alias", "timeout", "critical", "tags"];
+    let accepted = accepted_keys("[[check]]\nkind = \"tcp\"\nzzz = 1\n");
+    let specific: Vec<&String> = accepted
+        .iter()
+        .filter(|key| !COMMON.contains(&key.as_str()))
+        .collect();
+    for key in specific {
+        assert!(
+            kind::Kind::ALL
+                .iter()
+                .any(|kind| kind.keys().contains(&key.as_str())),
+            "no kind takes `{key}`"
+        );
+    }
+}
+
+#[test]
+fn values_are_validated_and_resolved() {
+    let config = parse_with(
+            "[server]\nbind = \"[::1]:9000\"\npath = \"/health\"\nfailure-status = 503\nmax-age = \"10s\"\nhistory = 5\n\
+             [[check]]\nkind = \"filesystem\"\npath = \"uploads\"\nalias = \"uploads\"\n\
+             [[check]]\nkind = \"filesystem\"\npath = \"/abs\"\nname = \"Abs\"\ntimeout = \"500ms\"\ncritical = false\ntags = [\"ready\"]\n",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(config.bind.to_string(), "[::1]:9000");
+    assert_eq!(config.path, "/health/");
+    assert_eq!(config.checks, ["StorageBackend[uploads]", "Abs"]);
+    assert_eq!(
+        config.expected_dirs,
+        [PathBuf::from("/etc/hc/uploads"), PathBuf::from("/abs")]
+    );
+    let endpoint = format!("{:?}", config.endpoint);
+    assert!(endpoint.contains("503"), "{endpoint}");
+    assert_eq!(config.endpoint.registry().tags(), ["ready"]);
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    assert_eq!(
+        error("[server]\nbind = \"x\"\nbind = \"y\"\n"),
+        "health.toml:3: invalid TOML: duplicate key `bind`"
+    );
+}
+
+#[test]
+fn unknown_keys_name_the_table_and_the_expected_keys() {
+    assert_eq!(
+        error("[server]\nbind = \"127.0.0.1:1\"\nbnd = 1\n"),
+        "health.toml:3: unknown key `bnd` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized)"
+    );
+    let message = error(
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\n\n[[check]]\nkind = \"tcp\"\nadress = \"h:1\"\n",
+    );
+    assert!(
+        message.starts_with(
+            "health.toml:7: unknown key `adress` in [[check]] (expected one of: kind, name, alias, "
+        ),
+        "{message}"
+    );
+    assert_eq!(
+        error("[servers]\n"),
+        "health.toml:1: unknown key `servers` at the top level (expected one of: server, check)"
+    );
+}
+
+#[test]
+fn missing_and_misplaced_kind_keys_name_the_check() {
+    assert_eq!(
+        error("[[check]]\nkind = \"disk\"\npath = \"/\"\n\n[[check]]\nkind = \"tcp\"\n"),
+        "health.toml:5: check #2 (tcp): missing key `addr`"
+    );
+    assert_eq!(
+        error("[[check]]\nname = \"x\"\n"),
+        "health.toml:1: check #1: missing key `kind`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\npath = \"/x\"\n"),
+        "health.toml:4: check #1 (tcp): key `path` does not apply to kind `tcp` (it takes: addr)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"memory-cache\"\nwarn-above = 3\n"),
+        "health.toml:3: check #1 (memory-cache): key `warn-above` does not apply to kind `memory-cache` (it takes none)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"mongodb\"\n"),
+        "health.toml:2: check #1: `kind`: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"s3\"\nalias = \"x\"\n"),
+        "health.toml:1: check #1 (s3): missing key `bucket`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"redis\"\nurl = \"redis://h\"\nwrite-probe = true\n"),
+        "health.toml:4: check #1 (redis): key `write-probe` does not apply to kind `redis` (it takes: url)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"remote\"\nurl = \"http://h/\"\nbody-contains = \"ok\"\n"),
+        "health.toml:4: check #1 (remote): key `body-contains` does not apply to kind `remote` (it takes: url, bearer-token)"
+    );
+}
+
+#[test]
+fn wrong_types_and_values_name_the_key() {
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = 3\n"),
+        "health.toml:4: check #1 (tcp): `timeout`: invalid type: integer `3`, expected a string"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = \"soon\"\n"),
+        "health.toml:4: check #1 (tcp): `timeout`: must be a duration like `2s` or `500ms`, not `soon`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = \"0s\"\n"),
+        "health.toml:4: check #1 (tcp): `timeout`: must be more than zero"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"nohost\"\n"),
+        "health.toml:3: check #1 (tcp): `addr`: must be `host:port` (like `db.internal:5432`), not `nohost`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"disk\"\npath = \"/\"\nwarn-above = 96\nfail-above = 95\n"),
+        "health.toml:5: check #1 (disk): `fail-above`: must not be below `warn-above` (96 > 95)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"memory\"\nfail-above = 101\n"),
+        "health.toml:3: check #1 (memory): `fail-above`: must be a percentage from 0 to 100, not 101"
+    );
+    assert_eq!(
+        error("[server]\nfailure-status = 302\n"),
+        "health.toml:2: [server]: `failure-status`: must be a 4xx or 5xx status code, not 302"
+    );
+    assert_eq!(
+        error("[server]\nfailure-status = 70000\n"),
+        "health.toml:2: [server]: `failure-status`: invalid value: integer `70000`, expected u16"
+    );
+    assert_eq!(
+        error("[server]\nbind = \"localhost\"\n"),
+        "health.toml:2: [server]: `bind`: must be an IP address and port (like `127.0.0.1:8000` or `[::]:8000`), not `localhost`"
+    );
+    assert_eq!(
+        error("[server]\npath = \"ht\"\n"),
+        "health.toml:2: [server]: `path`: must be a URL path like `/ht/` (segments of letters, digits, `-`, `_`, `.` and `~`), not `ht`"
+    );
+    assert_eq!(
+        error("[server]\nhistory = 0\n"),
+        "health.toml:2: [server]: `history`: must be from 1 to 1000, not 0"
+    );
+    assert_eq!(
+        error("server = 1\n"),
+        "health.toml:1: `server`: invalid type: integer `1`, expected a table"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntags = [\"ok\", \"a/b\"]\n"),
+        "health.toml:4: check #1 (tcp): `tags`: `a/b` is not a valid tag; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+    );
+}
+
+#[test]
+fn invalid_tags_name_the_key_on_its_line() {
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\n\n[[check]]\nkind = \"memory\"\nname = \"M\"\ntags = [\n  \"ready\",\n  \"a b\",\n]\n"
+        ),
+        "health.toml:8: check #2 (memory): `tags`: `a b` is not a valid tag; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"memory\"\ncritical = false\ntags = [\"\"]\n"),
+        "health.toml:4: check #1 (memory): `tags`: a tag is empty; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+    );
+    assert_eq!(
+        error_with(
+            "[[check]]\nkind = \"memory\"\ntags = [\"${TAG}\"]\n",
+            &[("TAG", "hunter2/x")]
+        ),
+        "health.toml:3: check #1 (memory): `tags`: *** is not a valid tag; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+    );
+}
+
+#[test]
+fn a_secret_of_the_wrong_type_is_not_shown() {
+    let s3 = "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\n";
+    assert_eq!(
+        error(&format!("{s3}secret-access-key = 5\n")),
+        "health.toml:5: check #1 (s3): `secret-access-key`: must be a string (the value is not shown: this key may hold a secret)"
+    );
+    for text in [
+            format!("{s3}secret-access-key = 987654321\n"),
+            format!("{s3}secret-access-key = [987654321]\n"),
+            format!("{s3}secret-access-key = 9876.54321\n"),
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = 987654321\nsecret-access-key = \"x\"\n".to_owned(),
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = 987654321\n".to_owned(),
+            "[[check]]\nkind = \"postgres\"\nurl = 987654321\n".to_owned(),
+            "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = 987654321\n".to_owned(),
+            "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = { value = 987654321 }\n".to_owned(),
+        ] {
+            let message = error(&text);
+            assert!(!message.contains("98765"), "{message}");
+            assert!(message.contains("(the value is not shown: this key may hold a secret)"), "{message}");
+        }
+    // Other keys still say what was written.
+    assert_eq!(
+        error("[[check]]\nkind = \"s3\"\nbucket = 5\n"),
+        "health.toml:3: check #1 (s3): `bucket`: invalid type: integer `5`, expected a string"
+    );
+}
+
+#[test]
+fn names_are_unique_and_either_named_or_aliased() {
+    assert_eq!(
+        error("[[check]]\nkind = \"memory-cache\"\n\n[[check]]\nkind = \"memory-cache\"\n"),
+        "health.toml:5: check #2 (memory-cache): check #1 has the same name `CacheBackend`; give one of them an `alias` or a `name`"
+    );
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"memory-cache\"\nname = \"C\"\n[[check]]\nkind = \"memory\"\nname = \"C\"\n"
+        ),
+        "health.toml:6: check #2 (memory): check #1 has the same name `C`; give one of them an `alias` or a `name`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"memory-cache\"\nname = \"C\"\nalias = \"x\"\n"),
+        "health.toml:4: check #1 (memory-cache): `name` and `alias` cannot be used together (`alias` gives `Identifier[alias]`, `name` replaces the whole name)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"memory-cache\"\nname = \"\"\n"),
+        "health.toml:3: check #1 (memory-cache): `name`: must not be empty"
+    );
+}
+
+#[test]
+fn interpolation_fills_strings_and_names_unset_variables() {
+    let config = parse_with(
+        "[[check]]\nkind = \"tcp\"\naddr = \"${HOST}:${PORT:-5432}\"\nalias = \"$${literal}\"\n",
+        &[("HOST", "db")],
+    )
+    .unwrap();
+    assert_eq!(config.checks, ["TcpConnect[${literal}]"]);
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"${DB_HOST}:5432\"\n"),
+        "health.toml:3: check #1 (tcp): `addr`: environment variable `DB_HOST` is not set (write `${DB_HOST:-default}` to give a default)"
+    );
+    assert_eq!(
+        error("[server]\npath = \"/${X\"\n"),
+        "health.toml:2: [server]: `path`: `${` has no closing `}` (write `$${` for a literal `${`)"
+    );
+}
+
+#[test]
+fn interpolated_values_never_appear_in_errors() {
+    let secret = "hunter2/s3cr3t";
+    let vars = [("SECRET", secret)];
+    for text in [
+        "[[check]]\nkind = \"tcp\"\naddr = \"${SECRET}\"\n",
+        "[server]\nbind = \"${SECRET}\"\n",
+        "[server]\npath = \"${SECRET}\"\n",
+        "[server]\nfailure-status = \"${SECRET}\"\n",
+        "[[check]]\nkind = \"${SECRET}\"\n",
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntimeout = \"${SECRET}\"\n",
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ncritical = \"${SECRET}\"\n",
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntags = [\"${SECRET}\"]\n",
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nname = \"${SECRET}\"\n[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nname = \"${SECRET}\"\n",
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nalias = \"${SECRET}\"\n[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nalias = \"${SECRET}\"\n",
+    ] {
+        let message = error_with(text, &vars);
+        assert!(!message.contains(secret), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(message.contains("***"), "{message}");
+    }
+    assert_eq!(
+        error_with("[server]\nfailure-status = \"${SECRET}\"\n", &vars),
+        "health.toml:2: [server]: `failure-status`: invalid type: string \"***\", expected u16"
+    );
+}
+
+/// Every key of every new kind, set: the checks build, offline, under their names.
+const EVERY_KEY: &str = r#"
+[[check]]
+kind = "postgres"
+url = "postgres://app:${DB_PASSWORD}@db.internal:5432/orders?sslmode=disable"
+write-probe = true
+
+[[check]]
+kind = "mysql"
+url = "mariadb://app@db.internal/shop"
+write-probe = false
+alias = "shop"
+
+[[check]]
+kind = "s3"
+bucket = "uploads"
+endpoint = "http://127.0.0.1:9000"
+region = "eu-west-1"
+path-style = true
+access-key-id = "health"
+secret-access-key = "${S3_SECRET}"
+prefix = "probes/"
+
+[[check]]
+kind = "redis"
+url = "redis://:${REDIS_PASSWORD}@cache.internal:6379/1"
+
+[[check]]
+kind = "memcached"
+addr = "memcache://cache.internal"
+alias = "memcached"
+
+[[check]]
+kind = "redis-ping"
+url = "redis://broker.internal"
+
+[[check]]
+kind = "dns"
+host = "localhost"
+expect-addresses = ["127.0.0.1", "::1"]
+
+[[check]]
+kind = "http"
+url = "https://status.example.com/health?token=abc"
+expect-status = [200, 204]
+body-contains = "ok"
+follow-redirects = 3
+bearer-token = "${TOKEN}"
+
+[[check]]
+kind = "http"
+url = "http://127.0.0.1:8080/"
+expect-status = 503
+alias = "maintenance"
+
+[[check]]
+kind = "remote"
+url = "http://orders.internal:8000/ht/ready/"
+bearer-token = "t0ken-hunter2"
+
+[[check]]
+kind = "celery"
+url = "amqp://app:${BROKER_PASSWORD}@rabbitmq.internal:5672//"
+min-workers = 2
+reply-timeout = "1500ms"
+timeout = "3s"
+queues = ["celery", "emails"]
+control-exchange = "myapp"
+
+[[check]]
+kind = "celery"
+url = "pyamqp://app:hunter2-literal@rabbitmq.internal//"
+alias = "pyamqp"
+
+[[check]]
+kind = "celery"
+url = "redis://:${REDIS_PASSWORD}@broker.internal:6379/5"
+alias = "redis"
+
+[[check]]
+kind = "rabbitmq"
+url = "amqp://app:${BROKER_PASSWORD}@rabbitmq.internal:5672/%2f"
+
+[[check]]
+kind = "nats"
+url = "nats://app:hunter2-nats@nats.internal:4222"
+jetstream = true
+
+[[check]]
+kind = "mqtt"
+url = "mqtt://app:${MQTT_PASSWORD}@mqtt.internal:1883"
+"#;
+
+const SECRETS: [(&str, &str); 6] = [
+    ("DB_PASSWORD", "hunter2-db"),
+    ("S3_SECRET", "hunter2-s3"),
+    ("REDIS_PASSWORD", "hunter2-redis"),
+    ("TOKEN", "hunter2-token"),
+    ("BROKER_PASSWORD", "hunter2-broker"),
+    ("MQTT_PASSWORD", "hunter2-mqtt"),
+];
+
+#[test]
+fn every_key_of_the_backend_kinds_builds_offline() {
+    let config = parse_with(EVERY_KEY, &SECRETS).unwrap();
+    assert_eq!(
+        config.checks,
+        [
+            "DatabaseBackend",
+            "DatabaseBackend[shop]",
+            "S3StorageBackend",
+            "CacheBackend",
+            "CacheBackend[memcached]",
+            "RedisBackend",
+            "DnsLookup",
+            "HttpEndpoint",
+            "HttpEndpoint[maintenance]",
+            "RemoteHealth",
+            "CeleryBackend",
+            "CeleryBackend[pyamqp]",
+            "CeleryBackend[redis]",
+            "RabbitMQBackend",
+            "NatsBackend",
+            "MqttBackend"
+        ]
+    );
+}
+
+#[test]
+fn debug_output_shows_no_secret() {
+    let config = parse_with(EVERY_KEY, &SECRETS).unwrap();
+    let mut tree = DeTable::parse(EVERY_KEY).unwrap();
+    let interpolated = interpolate::document(tree.get_mut(), &env_of(&SECRETS)).unwrap();
+    let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap();
+    for debug in [
+        format!("{config:?}"),
+        format!("{config:#?}"),
+        format!("{raw:?}"),
+        format!("{interpolated:?}"),
+    ] {
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+    let raw = format!("{raw:?}");
+    assert!(raw.contains("postgres://app:***@db.internal"), "{raw}");
+    assert!(raw.contains("token=***"), "{raw}");
+}
+
+#[test]
+fn the_broker_kinds_take_their_own_keys_and_require_a_url() {
+    for kind in ["celery", "rabbitmq", "nats", "mqtt"] {
+        assert_eq!(
+            error(&format!("[[check]]\nkind = \"{kind}\"\nname = \"x\"\n")),
+            format!("health.toml:1: check #1 ({kind}): missing key `url`")
+        );
+    }
+    assert_eq!(
+        error("[[check]]\nkind = \"rabbitmq\"\nurl = \"amqp://h\"\nqueues = [\"q\"]\n"),
+        "health.toml:4: check #1 (rabbitmq): key `queues` does not apply to kind `rabbitmq` (it takes: url)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"mqtt\"\nurl = \"h:1883\"\njetstream = true\n"),
+        "health.toml:4: check #1 (mqtt): key `jetstream` does not apply to kind `mqtt` (it takes: url)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"redis-ping\"\nurl = \"redis://h\"\nmin-workers = 1\n"),
+        "health.toml:4: check #1 (redis-ping): key `min-workers` does not apply to kind `redis-ping` (it takes: url)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"nats\"\nurl = \"nats://h\"\ncontrol-exchange = \"x\"\n"),
+        "health.toml:4: check #1 (nats): key `control-exchange` does not apply to kind `nats` (it takes: url, jetstream)"
+    );
+}
+
+#[test]
+fn celery_keys_are_validated() {
+    const CELERY: &str = "[[check]]\nkind = \"celery\"\nurl = \"amqp://h//\"\n";
+    assert_eq!(
+        error(&format!("{CELERY}reply-timeout = \"5s\"\n")),
+        "health.toml:4: check #1 (celery): `reply-timeout`: must be shorter than the check's `timeout` (5s by default), not `5s`"
+    );
+    assert_eq!(
+        error(&format!(
+            "{CELERY}timeout = \"2s\"\nreply-timeout = \"2500ms\"\n"
+        )),
+        "health.toml:5: check #1 (celery): `reply-timeout`: must be shorter than the check's `timeout` (`2s`), not `2500ms`"
+    );
+    assert_eq!(
+        error(&format!("{CELERY}reply-timeout = \"0s\"\n")),
+        "health.toml:4: check #1 (celery): `reply-timeout`: must be more than zero"
+    );
+    assert_eq!(
+        error(&format!("{CELERY}reply-timeout = 1\n")),
+        "health.toml:4: check #1 (celery): `reply-timeout`: invalid type: integer `1`, expected a string"
+    );
+    assert_eq!(
+        error(&format!("{CELERY}reply-timeout = \"a while\"\n")),
+        "health.toml:4: check #1 (celery): `reply-timeout`: must be a duration like `2s` or `500ms`, not `a while`"
+    );
+    assert_eq!(
+        error(&format!("{CELERY}min-workers = -1\n")),
+        "health.toml:4: check #1 (celery): `min-workers`: invalid value: integer `-1`, expected usize"
+    );
+    assert_eq!(
+        error(&format!("{CELERY}queues = [\"celery\", \" \"]\n")),
+        "health.toml:4: check #1 (celery): `queues`: must not be empty"
+    );
+    assert_eq!(
+        error(&format!("{CELERY}queues = \"celery\"\n")),
+        "health.toml:4: check #1 (celery): `queues`: invalid type: string \"celery\", expected an array"
+    );
+    assert_eq!(
+        error(&format!("{CELERY}control-exchange = \"\"\n")),
+        "health.toml:4: check #1 (celery): `control-exchange`: must not be empty"
+    );
+    // The broker follows the scheme; another scheme is named, its password masked.
+    assert_eq!(
+        error("[[check]]\nkind = \"celery\"\nurl = \"sqs://key:hunter2@\"\n"),
+        "health.toml:3: check #1 (celery): `url`: invalid URL `sqs://key:***@`: expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)"
+    );
+    assert_eq!(
+        error_with(
+            "[[check]]\nkind = \"celery\"\nurl = \"${URL}\"\n",
+            &[("URL", "sqs://key:hunter2@")]
+        ),
+        "health.toml:3: check #1 (celery): `url`: invalid URL ***: expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)"
+    );
+    let amqps = error("[[check]]\nkind = \"celery\"\nurl = \"amqps://u:hunter2@h//\"\n");
+    assert!(
+        amqps.starts_with(
+            "health.toml:3: check #1 (celery): `url`: invalid URL `amqps://u:***@h//`: "
+        ),
+        "{amqps}"
+    );
+    let rediss = error("[[check]]\nkind = \"celery\"\nurl = \"rediss://:hunter2@h\"\n");
+    assert!(
+        rediss.starts_with(
+            "health.toml:3: check #1 (celery): `url`: invalid URL `rediss://:***@h`: "
+        ),
+        "{rediss}"
+    );
+}
+
+#[test]
+fn broker_urls_are_config_errors_without_their_password() {
+    for (kind, url) in [
+        ("rabbitmq", "amqps://u:hunter2@h/%2f"),
+        ("rabbitmq", "http://u:hunter2@h/"),
+        ("nats", "ws://u:hunter2@h:8080"),
+        ("mqtt", "mqtts://u:hunter2@h:8883"),
+    ] {
+        let message = error(&format!("[[check]]\nkind = \"{kind}\"\nurl = \"{url}\"\n"));
+        assert!(
+            message.starts_with(&format!(
+                "health.toml:3: check #1 ({kind}): `url`: invalid URL `"
+            )),
+            "{message}"
+        );
+        assert!(message.contains(":***@"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[test]
+fn invalid_urls_are_config_errors_without_their_password() {
+    assert_eq!(
+        error("[[check]]\nkind = \"postgres\"\nurl = \"mysql://app:hunter2@db/x\"\n"),
+        "health.toml:3: check #1 (postgres): `url`: invalid URL `mysql://app:***@db/x`: expected postgres://, postgresql://"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"mysql\"\nurl = \"mysql://app:hunter2@db:port/x\"\n"),
+        "health.toml:3: check #1 (mysql): `url`: invalid URL `mysql://app:***@db:port/x`: invalid port number"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"redis\"\nurl = \"rediss://:hunter2@cache\"\n"),
+        "health.toml:3: check #1 (redis): `url`: invalid URL `rediss://:***@cache`: can't connect with TLS, the feature is not enabled"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"memcached\"\naddr = \"cache:port\"\n"),
+        "health.toml:3: check #1 (memcached): `addr`: invalid address `cache:port`: `port` is not a port number"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"http://u:hunter2@a.test/\"\n"),
+        "health.toml:3: check #1 (http): `url`: invalid URL `http://u:***@a.test/`: credentials in the URL are not supported; use a bearer token"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"remote\"\nurl = \"/ht/\"\n"),
+        "health.toml:3: check #1 (remote): `url`: invalid URL `/ht/`: it has no scheme (http:// or https://)"
+    );
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"http://k:hunter2@s3.test\"\n"
+        ),
+        "health.toml:4: check #1 (s3): `endpoint`: invalid URL `http://k:***@s3.test`: credentials in the URL are not supported; use `access-key-id` and `secret-access-key`"
+    );
+    // Interpolated: not even the redacted URL, nor a part of it the reason quotes.
+    assert_eq!(
+        error_with(
+            "[[check]]\nkind = \"postgres\"\nurl = \"${URL}\"\n",
+            &[("URL", "postgres://app:hunter2@db:5432x/x")]
+        ),
+        "health.toml:3: check #1 (postgres): `url`: invalid URL ***: invalid port number"
+    );
+    assert_eq!(
+        error_with(
+            "[[check]]\nkind = \"memcached\"\naddr = \"${ADDR}\"\n",
+            &[("ADDR", "cache:hunter2")]
+        ),
+        "health.toml:3: check #1 (memcached): `addr`: invalid address ***: *** is not a port number"
+    );
+}
+
+#[test]
+fn backend_keys_are_validated() {
+    assert_eq!(
+        error("[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\nsecret-access-key = \"hunter2\"\n"),
+        "health.toml:5: check #1 (s3): `secret-access-key`: needs `access-key-id` too (set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+    );
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\nsecret-access-key = \" \"\n"
+        ),
+        "health.toml:5: check #1 (s3): `secret-access-key`: must not be empty"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nexpect-status = [200, 42]\n"),
+        "health.toml:4: check #1 (http): `expect-status`: must be status codes from 100 to 599, not 42"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nexpect-status = \"200\"\n"),
+        "health.toml:4: check #1 (http): `expect-status`: invalid type: string \"200\", expected a status code or an array of status codes"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nfollow-redirects = -1\n"),
+        "health.toml:4: check #1 (http): `follow-redirects`: invalid value: integer `-1`, expected usize"
+    );
+    assert_eq!(
+        error_with(
+            "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = \"${T}\"\n",
+            &[("T", "hunter2\r\nX-Evil: 1")]
+        ),
+        "health.toml:4: check #1 (http): `bearer-token`: holds characters an HTTP header cannot carry (a line break, a control character)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"dns\"\nhost = \"db:5432\"\n"),
+        "health.toml:3: check #1 (dns): `host`: must be a host name without a port (like `db.internal`), not `db:5432`"
+    );
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"dns\"\nhost = \"db\"\nexpect-addresses = [\"10.0.0.1\",\n  \"ten\"]\n"
+        ),
+        "health.toml:5: check #1 (dns): `expect-addresses`: must be IP addresses (like `10.0.0.5` or `::1`), not `ten`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\nwrite-probe = \"yes\"\n"),
+        "health.toml:4: check #1 (postgres): `write-probe`: invalid type: string \"yes\", expected a boolean"
+    );
+}
+
+#[test]
+fn server_tokens_guard_the_endpoint_and_stay_secret() {
+    let text = "[server]\ntokens = [\"${HEALTH_TOKEN}\", \"hunter2-literal\"]\nunauthorized = \"status-only\"\n";
+    let config = parse_with(text, &[("HEALTH_TOKEN", "hunter2-env")]).unwrap();
+    let debug = format!("{config:?} {config:#?}");
+    assert!(debug.contains("tokens: 2"), "{debug}");
+    assert!(debug.contains("StatusOnly"), "{debug}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    let mut tree = DeTable::parse(text).unwrap();
+    interpolate::document(tree.get_mut(), &env_of(&[("HEALTH_TOKEN", "hunter2-env")])).unwrap();
+    let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap();
+    let raw = format!("{raw:?}");
+    assert!(!raw.contains("hunter2"), "{raw}");
+
+    let forbidden = parse_with("[server]\ntokens = [\"t\"]\n", &[]).unwrap();
+    assert!(format!("{:?}", forbidden.endpoint).contains("Forbidden"));
+    let open = parse_with("[server]\n", &[]).unwrap();
+    assert!(format!("{:?}", open.endpoint).contains("tokens: 0"));
+}
+
+#[test]
+fn server_tokens_are_validated_without_showing_them() {
+    assert_eq!(
+        error("[server]\ntokens = []\n"),
+        "health.toml:2: [server]: `tokens`: must list at least one token; remove the key to serve without one"
+    );
+    assert_eq!(
+        error("[server]\ntokens = [\"ok\", \"\"]\n"),
+        "health.toml:2: [server]: `tokens`: token #2 is empty"
+    );
+    assert_eq!(
+        error_with("[server]\ntokens = [\n  \"${T}\",\n]\n", &[("T", "")]),
+        "health.toml:3: [server]: `tokens`: token #1 is empty"
+    );
+    let message = error_with("[server]\ntokens = [\"${T}\"]\n", &[("T", "hunter2 x")]);
+    assert_eq!(
+        message,
+        "health.toml:2: [server]: `tokens`: token #1 holds whitespace or a control character, which a client cannot send"
+    );
+    for text in [
+        "[server]\ntokens = \"hunter2\"\n",
+        "[server]\ntokens = [987654321]\n",
+        "[server]\ntokens = [\"ok\", 987654321]\n",
+    ] {
+        let message = error(text);
+        assert!(
+            !message.contains("98765") && !message.contains("hunter2"),
+            "{message}"
+        );
+        assert!(message.contains("[server]: `tokens`"), "{message}");
+    }
+}
+
+#[test]
+fn unauthorized_needs_tokens_and_a_known_value() {
+    assert_eq!(
+        error("[server]\nunauthorized = \"status-only\"\n"),
+        "health.toml:2: [server]: `unauthorized`: only applies with `tokens`; set them or remove this key"
+    );
+    assert_eq!(
+        error("[server]\ntokens = [\"t\"]\nunauthorized = \"hide\"\n"),
+        "health.toml:3: [server]: `unauthorized`: must be `forbidden` or `status-only`, not `hide`"
+    );
+    assert!(
+        parse_with(
+            "[server]\ntokens = [\"t\"]\nunauthorized = \"forbidden\"\n",
+            &[]
+        )
+        .is_ok()
+    );
+}

@@ -1,0 +1,279 @@
+//! `healthz check`, run for real: exit codes 0, 1 and 2, and the output formats.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use support::{closed_port, healthz, ran, temp_dir, write};
+
+const DEFAULT_CHECKS: [&str; 5] = [
+    "DatabaseBackend",
+    "StorageBackend",
+    "CacheBackend",
+    "DiskUsage",
+    "MemoryUsage",
+];
+
+#[test]
+fn the_built_in_config_is_healthy_and_prints_text_when_piped() {
+    let dir = temp_dir();
+    let run = ran(dir.path(), &["check"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let expected: String = DEFAULT_CHECKS
+        .iter()
+        .map(|name| format!("{name}: working\n"))
+        .collect();
+    assert_eq!(run.stdout, expected);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn the_data_dir_follows_healthz_data_dir() {
+    let dir = temp_dir();
+    let output = healthz(dir.path())
+        .env("HEALTHZ_DATA_DIR", "elsewhere/data")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(dir.path().join("elsewhere/data/health.db").is_file());
+    assert!(dir.path().join("elsewhere/data/storage").is_dir());
+    assert!(!dir.path().join("healthz-data").exists());
+}
+
+#[test]
+fn a_config_with_sqlite_and_filesystem_is_healthy() {
+    let dir = temp_dir();
+    std::fs::create_dir(dir.path().join("files")).unwrap();
+    write(
+        dir.path(),
+        "health.toml",
+        "[[check]]\nkind = \"sqlite\"\npath = \"app.db\"\n\n[[check]]\nkind = \"filesystem\"\npath = \"files\"\n",
+    );
+    let run = ran(dir.path(), &["check", "--config", "health.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "DatabaseBackend: working\nStorageBackend: working\n"
+    );
+}
+
+#[test]
+fn a_closed_port_is_unhealthy_with_exit_code_1() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"tcp\"\naddr = \"127.0.0.1:{}\"\ntimeout = \"2s\"\n",
+            closed_port()
+        ),
+    );
+    let run = ran(dir.path(), &["check", "-c", "health.toml"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stdout.starts_with("TcpConnect: unavailable: "),
+        "{run:?}"
+    );
+    assert_eq!(run.stderr, "", "the report says it all");
+}
+
+#[test]
+fn a_warning_is_unhealthy_only_with_warnings_as_errors() {
+    let dir = temp_dir();
+    // Any disk is at least 0 % full and at most 100 %: always a warning.
+    let disk = "[[check]]\nkind = \"disk\"\npath = \".\"\nwarn-above = 0.0\nfail-above = 100.0\n";
+    write(dir.path(), "warn.toml", disk);
+    let run = ran(dir.path(), &["check", "--config", "warn.toml"]);
+    assert_eq!(run.code, Some(0), "degraded: {run:?}");
+    assert!(run.stdout.starts_with("DiskUsage: warning: "), "{run:?}");
+
+    let strict = format!("[server]\nwarnings-as-errors = true\n\n{disk}");
+    write(dir.path(), "strict.toml", &strict);
+    let run = ran(dir.path(), &["check", "--config", "strict.toml"]);
+    assert_eq!(run.code, Some(1), "unhealthy: {run:?}");
+}
+
+#[test]
+fn a_missing_storage_dir_is_unhealthy_and_a_non_critical_one_only_degrades() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "critical.toml",
+        "[[check]]\nkind = \"filesystem\"\npath = \"missing\"\n",
+    );
+    let run = ran(dir.path(), &["check", "--config", "critical.toml"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stdout.starts_with("StorageBackend: unavailable: "),
+        "{run:?}"
+    );
+    assert!(
+        !dir.path().join("missing").exists(),
+        "a config file's directories are never created"
+    );
+
+    write(
+        dir.path(),
+        "degraded.toml",
+        "[[check]]\nkind = \"filesystem\"\npath = \"missing\"\ncritical = false\n",
+    );
+    let run = ran(dir.path(), &["check", "--config", "degraded.toml"]);
+    assert_eq!(run.code, Some(0), "degraded is not unhealthy: {run:?}");
+}
+
+#[test]
+fn json_output_is_the_endpoints_json() {
+    let dir = temp_dir();
+    let run = ran(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(json.len(), DEFAULT_CHECKS.len(), "{run:?}");
+    assert!(json.values().all(|value| value == "working"), "{json:?}");
+    // Keys in registration order (the map above sorts them).
+    let positions: Vec<usize> = DEFAULT_CHECKS
+        .iter()
+        .map(|name| run.stdout.find(&format!("\"{name}\"")).expect(name))
+        .collect();
+    assert!(positions.is_sorted(), "{run:?}");
+}
+
+#[test]
+fn table_output_aligns_columns() {
+    let dir = temp_dir();
+    let run = ran(dir.path(), &["check", "--format", "table"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[0], "NAME             STATUS   DURATION  MESSAGE",
+        "{run:?}"
+    );
+    for (line, name) in lines[1..=5].iter().zip(DEFAULT_CHECKS) {
+        assert!(
+            line.starts_with(&format!("{name:<17}working  ")),
+            "{line:?}"
+        );
+        assert!(line.ends_with(" ms"), "{line:?}");
+    }
+    assert_eq!(lines[6], "");
+    assert!(
+        lines[7].starts_with("healthy: 5 of 5 checks working in "),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn check_selects_checks_by_name() {
+    let dir = temp_dir();
+    let run = ran(
+        dir.path(),
+        &["check", "--check", "MemoryUsage", "--check", "CacheBackend"],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "CacheBackend: working\nMemoryUsage: working\n");
+}
+
+#[test]
+fn an_unknown_check_name_is_a_usage_error() {
+    let dir = temp_dir();
+    let run = ran(dir.path(), &["check", "--check", "Nope"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "healthz: no check named `Nope` (the checks are: DatabaseBackend, StorageBackend, CacheBackend, DiskUsage, MemoryUsage)\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = temp_dir();
+    for args in [
+        &["check", "--bogus"][..],
+        &["check", "--format", "xml"],
+        &["frobnicate"],
+        &["serve", "--bind", "not-an-address"],
+    ] {
+        let run = ran(dir.path(), args);
+        assert_eq!(run.code, Some(2), "{args:?}: {run:?}");
+        assert!(run.stderr.starts_with("error: "), "{args:?}: {run:?}");
+    }
+    let nothing = ran(dir.path(), &[]);
+    assert_eq!(nothing.code, Some(2), "{nothing:?}");
+    assert!(
+        nothing.stderr.contains("Usage: healthz <COMMAND>"),
+        "{nothing:?}"
+    );
+    let help = ran(dir.path(), &["--help"]);
+    assert_eq!(help.code, Some(0), "{help:?}");
+    assert!(help.stdout.contains("Exit status: 0 healthy"), "{help:?}");
+}
+
+#[test]
+fn a_missing_or_invalid_config_file_exits_2() {
+    let dir = temp_dir();
+    let missing = ran(dir.path(), &["check", "--config", "nope.toml"]);
+    assert_eq!(missing.code, Some(2), "{missing:?}");
+    assert!(
+        missing
+            .stderr
+            .starts_with("healthz: cannot read the config file nope.toml: "),
+        "{missing:?}"
+    );
+
+    write(dir.path(), "bad.toml", "[[check]]\nkind = \"tcp\"\n");
+    let bad = ran(dir.path(), &["check", "--config", "bad.toml"]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert_eq!(
+        bad.stderr,
+        "healthz: bad.toml:1: check #1 (tcp): missing key `addr`\n"
+    );
+}
+
+/// A check stuck in a blocking system call for good (here `getaddrinfo`, as on a hung
+/// network file system) times out, and the binary still reports and exits: the runtime
+/// does not wait for the stuck thread.
+#[cfg(unix)]
+#[test]
+fn a_check_stuck_in_a_system_call_does_not_keep_the_binary_from_exiting() {
+    use support::StuckLookup;
+
+    let stuck = StuckLookup::new();
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"dns\"\nhost = \"{}\"\ntimeout = \"300ms\"\n\n\
+             [[check]]\nkind = \"memory-cache\"\n",
+            StuckLookup::HOST
+        ),
+    );
+    let mut child = healthz(dir.path())
+        .env(StuckLookup::VAR, stuck.path())
+        .args(["check", "--config", "health.toml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // The check's timeout, the wait for clean-ups and the runtime's shutdown: seconds.
+    let Some(status) = support::wait_or_kill(&mut child, Duration::from_secs(20)) else {
+        panic!("`check` did not exit within 20 s with a check stuck in a system call");
+    };
+    let run = support::Ran::from(
+        child
+            .wait_with_output()
+            .map(|mut output| {
+                output.status = status;
+                output
+            })
+            .expect("its output"),
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stdout, "DnsLookup: unavailable: timed out after 300ms\nCacheBackend: working\n",
+        "{run:?}"
+    );
+}

@@ -1,0 +1,408 @@
+//! `healthz config` and config errors, run for real: every error names the file,
+//! the line and the key, and never shows an interpolated value.
+
+mod support;
+
+use support::{Ran, healthz, ran, temp_dir, write};
+
+const REFERENCE: &str = include_str!("../reference.toml");
+
+#[test]
+fn config_prints_the_reference() {
+    let dir = temp_dir();
+    let run = ran(dir.path(), &["config"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, REFERENCE);
+}
+
+#[test]
+fn the_printed_reference_validates() {
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", REFERENCE);
+    let run = ran(dir.path(), &["config", "health.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "health.toml: ok (19 checks)\n");
+}
+
+#[test]
+fn config_file_validates_without_touching_anything() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "one.toml",
+        "[[check]]\nkind = \"filesystem\"\npath = \"not-yet\"\n",
+    );
+    let run = ran(dir.path(), &["config", "one.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "one.toml: ok (1 check)\n");
+    assert!(!dir.path().join("not-yet").exists());
+}
+
+/// Validates `text` as `health.toml` and returns the run, which must fail with 2.
+fn invalid(text: &str) -> Ran {
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", text);
+    let run = ran(dir.path(), &["config", "health.toml"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {run:?}");
+    run
+}
+
+/// Asserts that validating `text` fails at `line` with a message naming `key`.
+#[track_caller]
+fn assert_error(text: &str, line: usize, key: &str) -> String {
+    let run = invalid(text);
+    let prefix = format!("healthz: health.toml:{line}: ");
+    assert!(run.stderr.starts_with(&prefix), "{prefix}: {run:?}");
+    assert!(run.stderr.contains(&format!("`{key}`")), "{key}: {run:?}");
+    run.stderr
+}
+
+const TCP: &str = "[[check]]\nkind = \"tcp\"\naddr = \"127.0.0.1:5432\"\n";
+
+#[test]
+fn every_kind_of_config_error_names_the_file_line_and_key() {
+    // Not TOML.
+    assert_error("[server]\npath = \"/a\"\npath = \"/b\"\n", 3, "path");
+    // An unknown key, in each table.
+    let unknown = assert_error(&format!("{TCP}adress = \"x\"\n"), 4, "adress");
+    assert!(
+        unknown.contains("in [[check]] (expected one of: kind, name, "),
+        "{unknown}"
+    );
+    assert_error("[server]\n\nbnd = \"x\"\n", 3, "bnd");
+    assert_error("# comment\nchecks = []\n", 2, "checks");
+    // A missing key.
+    let missing = assert_error(&format!("{TCP}\n[[check]]\nkind = \"tcp\"\n"), 5, "addr");
+    assert!(
+        missing.contains("check #2 (tcp): missing key `addr`"),
+        "{missing}"
+    );
+    assert_error("[[check]]\nname = \"X\"\n", 1, "kind");
+    // A key of another kind.
+    assert_error(&format!("{TCP}path = \"/tmp\"\n"), 4, "path");
+    // A wrong type, a wrong value.
+    assert_error(&format!("{TCP}critical = \"yes\"\n"), 4, "critical");
+    assert_error(&format!("{TCP}timeout = \"soon\"\n"), 4, "timeout");
+    assert_error("[server]\nfailure-status = 302\n", 2, "failure-status");
+    let unknown_kind = assert_error("[[check]]\nkind = \"mongodb\"\n", 2, "kind");
+    assert!(
+        unknown_kind.contains("unknown kind `mongodb`"),
+        "{unknown_kind}"
+    );
+    // A tag the endpoint cannot serve, on the line of `tags`.
+    assert_error(
+        &format!("{TCP}tags = [\n  \"ready\",\n  \"no/slash\",\n]\n"),
+        4,
+        "tags",
+    );
+    // A literal secret of the wrong type, not shown.
+    let secret = assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\nsecret-access-key = 271828\n",
+        5,
+        "secret-access-key",
+    );
+    assert!(!secret.contains("271828"), "{secret}");
+    // Name and alias, and a duplicate name on the second check.
+    assert_error(&format!("{TCP}name = \"A\"\nalias = \"b\"\n"), 5, "alias");
+    let duplicate = assert_error(&format!("{TCP}\n{TCP}"), 6, "TcpConnect");
+    assert!(
+        duplicate.contains("check #2 (tcp): check #1 has the same name"),
+        "{duplicate}"
+    );
+    // An unset variable.
+    let unset = assert_error(
+        "[[check]]\nkind = \"tcp\"\naddr = \"${NOT_SET_ANYWHERE}:1\"\n",
+        3,
+        "addr",
+    );
+    assert!(unset.contains("`NOT_SET_ANYWHERE` is not set"), "{unset}");
+}
+
+#[test]
+fn every_backend_kind_rule_names_the_file_line_and_key() {
+    // Required keys.
+    for kind in ["postgres", "mysql", "redis", "redis-ping", "http", "remote"] {
+        let missing = assert_error(&format!("[[check]]\nkind = \"{kind}\"\n"), 1, "url");
+        assert!(
+            missing.contains(&format!("check #1 ({kind}): missing key")),
+            "{missing}"
+        );
+    }
+    assert_error("[[check]]\nkind = \"memcached\"\n", 1, "addr");
+    assert_error(
+        "[[check]]\nkind = \"s3\"\nregion = \"eu-west-1\"\n",
+        1,
+        "bucket",
+    );
+    assert_error("[[check]]\nkind = \"dns\"\n", 1, "host");
+    // A key of another kind.
+    let misplaced = assert_error(
+        "[[check]]\nkind = \"redis\"\nurl = \"redis://h\"\nwrite-probe = true\n",
+        4,
+        "write-probe",
+    );
+    assert!(
+        misplaced.contains("does not apply to kind `redis`"),
+        "{misplaced}"
+    );
+    assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nurl = \"http://h\"\n",
+        4,
+        "url",
+    );
+    assert_error(
+        "[[check]]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\n\nbearer-token = \"t\"\n",
+        5,
+        "bearer-token",
+    );
+    assert_error(
+        "[[check]]\nkind = \"dns\"\nhost = \"h\"\naddr = \"h:1\"\n",
+        4,
+        "addr",
+    );
+    // URLs and addresses the library cannot use, their password masked.
+    for (kind, key, value) in [
+        ("postgres", "url", "mysql://app:hunter2@db/x"),
+        ("mysql", "url", "mysql://app:hunter2@db:port/x"),
+        ("redis", "url", "http://:hunter2@cache/"),
+        ("redis-ping", "url", "redis://:hunter2@cache:x"),
+        ("memcached", "addr", "memcache://u:hunter2@cache"),
+        ("http", "url", "ftp://u:hunter2@files/"),
+        ("remote", "url", "http://u:hunter2@orders/ht/"),
+    ] {
+        let text = format!("[[check]]\nkind = \"{kind}\"\n{key} = \"{value}\"\n");
+        let message = assert_error(&text, 3, key);
+        assert!(message.contains(":***@"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+    let endpoint = assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"s3.example.com\"\n",
+        4,
+        "endpoint",
+    );
+    assert!(
+        endpoint.contains("invalid URL `s3.example.com`"),
+        "{endpoint}"
+    );
+    // Values.
+    assert_error(
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\naccess-key-id = \"k\"\n",
+        4,
+        "secret-access-key",
+    );
+    assert_error(
+        "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nexpect-status = 42\n",
+        4,
+        "expect-status",
+    );
+    assert_error(
+        "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nfollow-redirects = \"yes\"\n",
+        4,
+        "follow-redirects",
+    );
+    assert_error(
+        "[[check]]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\nwrite-probe = 1\n",
+        4,
+        "write-probe",
+    );
+    assert_error(
+        "[[check]]\nkind = \"dns\"\nhost = \"h\"\nexpect-addresses = [\"h\"]\n",
+        4,
+        "expect-addresses",
+    );
+}
+
+#[test]
+fn every_broker_kind_rule_names_the_file_line_and_key() {
+    // Required keys.
+    for kind in ["celery", "rabbitmq", "nats", "mqtt"] {
+        let missing = assert_error(
+            &format!("[[check]]\nkind = \"{kind}\"\ntimeout = \"2s\"\n"),
+            1,
+            "url",
+        );
+        assert!(
+            missing.contains(&format!("check #1 ({kind}): missing key")),
+            "{missing}"
+        );
+    }
+    // The keys of one kind on another.
+    for (kind, url, key, value) in [
+        ("rabbitmq", "amqp://h", "queues", "[\"q\"]"),
+        ("nats", "nats://h", "min-workers", "2"),
+        ("mqtt", "h:1883", "jetstream", "true"),
+        ("celery", "amqp://h//", "jetstream", "true"),
+        ("redis-ping", "redis://h", "control-exchange", "\"x\""),
+        ("http", "http://h/", "reply-timeout", "\"1s\""),
+    ] {
+        let text = format!("[[check]]\nkind = \"{kind}\"\nurl = \"{url}\"\n\n{key} = {value}\n");
+        let misplaced = assert_error(&text, 5, key);
+        assert!(
+            misplaced.contains(&format!("does not apply to kind `{kind}`")),
+            "{misplaced}"
+        );
+    }
+    // `reply-timeout` below `timeout`, naming both.
+    let celery = "[[check]]\nkind = \"celery\"\nurl = \"amqp://h//\"\n";
+    for text in [
+        format!("{celery}timeout = \"1s\"\nreply-timeout = \"1s\"\n"),
+        format!("{celery}reply-timeout = \"1m\"\ntimeout = \"1s\"\n"),
+    ] {
+        let line = 1 + text
+            .lines()
+            .position(|l| l.starts_with("reply-timeout"))
+            .unwrap();
+        let reply = assert_error(&text, line, "reply-timeout");
+        assert!(reply.contains("`timeout`"), "{reply}");
+    }
+    let default = assert_error(
+        &format!("{celery}reply-timeout = \"6s\"\n"),
+        4,
+        "reply-timeout",
+    );
+    assert!(default.contains("`timeout` (5s by default)"), "{default}");
+    // Values.
+    assert_error(&format!("{celery}min-workers = \"2\"\n"), 4, "min-workers");
+    assert_error(&format!("{celery}queues = [\"a\", \"\"]\n"), 4, "queues");
+    assert_error(
+        &format!("{celery}control-exchange = \" \"\n"),
+        4,
+        "control-exchange",
+    );
+    assert_error(
+        "[[check]]\nkind = \"nats\"\nurl = \"nats://h\"\njetstream = \"yes\"\n",
+        4,
+        "jetstream",
+    );
+    // URLs the library cannot use (or, for celery, a scheme of no broker it speaks to),
+    // their password masked.
+    for (kind, value) in [
+        ("celery", "sqs://u:hunter2@sqs.eu-west-1.amazonaws.com/"),
+        ("celery", "amqps://u:hunter2@rabbitmq//"),
+        ("celery", "redis://:hunter2@cache:port/0"),
+        ("rabbitmq", "amqps://u:hunter2@rabbitmq/%2f"),
+        ("nats", "ws://u:hunter2@nats:8080"),
+        ("mqtt", "mqtts://u:hunter2@mqtt:8883"),
+    ] {
+        let text = format!("[[check]]\nkind = \"{kind}\"\nurl = \"{value}\"\n");
+        let message = assert_error(&text, 3, "url");
+        assert!(message.contains(":***@"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[test]
+fn an_interpolated_url_or_token_never_appears_in_an_error() {
+    let dir = temp_dir();
+    for (text, value) in [
+        (
+            "[[check]]\nkind = \"postgres\"\nurl = \"${V}\"\n",
+            "postgres://app:pa55w0rd@db:54x/app",
+        ),
+        (
+            "[[check]]\nkind = \"mysql\"\nurl = \"${V}\"\n",
+            "postgres://app:pa55w0rd@db/app",
+        ),
+        ("[[check]]\nkind = \"redis\"\nurl = \"${V}\"\n", "pa55w0rd"),
+        (
+            "[[check]]\nkind = \"memcached\"\naddr = \"${V}\"\n",
+            "cache:pa55w0rd",
+        ),
+        (
+            "[[check]]\nkind = \"http\"\nurl = \"${V}\"\n",
+            "http://u:pa55w0rd@h/",
+        ),
+        (
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"${V}\"\n",
+            "pa55w0rd",
+        ),
+        (
+            "[[check]]\nkind = \"http\"\nurl = \"http://h/\"\nbearer-token = \"${V}\"\n",
+            "pa55w0rd\n",
+        ),
+        ("[[check]]\nkind = \"dns\"\nhost = \"${V}\"\n", "pa55w0rd:1"),
+        (
+            "[[check]]\nkind = \"celery\"\nurl = \"${V}\"\n",
+            "sqs://u:pa55w0rd@q/",
+        ),
+        (
+            "[[check]]\nkind = \"celery\"\nurl = \"${V}\"\n",
+            "amqp://u:pa55w0rd@h:x//",
+        ),
+        (
+            "[[check]]\nkind = \"rabbitmq\"\nurl = \"${V}\"\n",
+            "amqp://u:pa55w0rd@",
+        ),
+        (
+            "[[check]]\nkind = \"nats\"\nurl = \"${V}\"\n",
+            "pa55w0rd@h:x",
+        ),
+        (
+            "[[check]]\nkind = \"mqtt\"\nurl = \"${V}\"\n",
+            "mqtt://u:pa55w0rd@h:99999",
+        ),
+    ] {
+        write(dir.path(), "health.toml", text);
+        let output = healthz(dir.path())
+            .env("V", value)
+            .args(["config", "health.toml"])
+            .output()
+            .unwrap();
+        let run = Ran::from(output);
+        assert_eq!(run.code, Some(2), "{run:?}");
+        assert!(!run.stderr.contains("pa55"), "{run:?}");
+        assert!(
+            run.stderr.starts_with("healthz: health.toml:"),
+            "{run:?}"
+        );
+    }
+}
+
+#[test]
+fn variables_are_interpolated_from_the_environment() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        "[[check]]\nkind = \"filesystem\"\npath = \"${STORAGE}\"\nalias = \"${ALIAS:-files}\"\n",
+    );
+    let storage = dir.path().join("store");
+    std::fs::create_dir(&storage).unwrap();
+    let output = healthz(dir.path())
+        .env("STORAGE", &storage)
+        .args(["check", "--config", "health.toml"])
+        .output()
+        .unwrap();
+    let run = Ran::from(output);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "StorageBackend[files]: working\n");
+}
+
+#[test]
+fn an_interpolated_secret_never_appears_in_an_error() {
+    let dir = temp_dir();
+    let secret = "pa55/w0rd@db";
+    for text in [
+        "[[check]]\nkind = \"tcp\"\naddr = \"${DB_SECRET}\"\n",
+        "[server]\nbind = \"${DB_SECRET}\"\n",
+        "[server]\nhistory = \"${DB_SECRET}\"\n",
+        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ntags = [\"${DB_SECRET}\"]\n",
+    ] {
+        write(dir.path(), "health.toml", text);
+        let output = healthz(dir.path())
+            .env("DB_SECRET", secret)
+            .args(["config", "health.toml"])
+            .output()
+            .unwrap();
+        let run = Ran::from(output);
+        assert_eq!(run.code, Some(2), "{run:?}");
+        assert!(!run.stderr.contains("pa55"), "{run:?}");
+        assert!(run.stderr.contains("***"), "{run:?}");
+        assert!(
+            run.stderr.starts_with("healthz: health.toml:"),
+            "{run:?}"
+        );
+    }
+}

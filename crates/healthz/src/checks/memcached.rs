@@ -1,0 +1,355 @@
+//! `CacheBackend` on Memcached: [`Memcached`], over memcached's text protocol.
+//!
+//! The protocol is spoken here directly (three commands and their replies) rather than
+//! through a client crate: the light async client (`memcache-async`) sends `set` and
+//! `delete` with `noreply`, so it cannot tell that a key was stored or removed, and the
+//! complete one (`async-memcached`) brings a parser combinator library and a dozen
+//! crates for what is here a hundred lines.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::kept::Kept;
+use crate::error::CheckError;
+use crate::redact::InvalidUrl;
+use crate::{CheckResult, HealthCheck};
+
+/// How long a probe key lives if the check is stopped before it deletes it.
+const PROBE_TTL: Duration = Duration::from_secs(10);
+
+/// The longest reply line the check reads: memcached's are far shorter.
+const MAX_LINE: u64 = 1024;
+
+/// Memcached's port, when the address names none.
+const DEFAULT_PORT: u16 = 11211;
+
+/// Checks a Memcached server: adds a unique key (`healthz:<random hex>`) that
+/// expires after 10 seconds, reads it back, compares and deletes it. Named
+/// `CacheBackend`.
+///
+/// The three commands are sent together, so once they reach the server the key is
+/// deleted even if the runner's timeout stops the check before the replies arrive; a
+/// check stopped earlier never stored it, and the 10-second expiry bounds any other
+/// case. `add` never overwrites a key; no other key is read or written.
+///
+/// ```no_run
+/// use healthz::checks::Memcached;
+/// use healthz::Registry;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::builder()
+///     .check(Memcached::connect("memcache.internal:11211")?)
+///     .build()?;
+/// # drop(registry);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Memcached {
+    host: String,
+    port: u16,
+    connection: Kept<BufReader<TcpStream>>,
+}
+
+impl Memcached {
+    /// Checks the server at `address`: `host:port`, `host` (port 11211), or the same
+    /// behind `memcache://`, `memcached://` or `tcp://`. Building the check never
+    /// touches the network; the connection is made when the check first runs and kept
+    /// while it works.
+    ///
+    /// ```
+    /// use healthz::checks::Memcached;
+    ///
+    /// let check = Memcached::connect("memcache://127.0.0.1:11211")?;
+    /// assert!(Memcached::connect("memcache://127.0.0.1:port").is_err());
+    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InvalidUrl`] for another scheme, a bad port, or credentials (the text
+    /// protocol has no authentication).
+    pub fn connect(address: &str) -> Result<Self, InvalidUrl> {
+        let (host, port) = parse_address(address).map_err(|why| InvalidUrl::new(address, why))?;
+        Ok(Self {
+            host,
+            port,
+            connection: Kept::default(),
+        })
+    }
+
+    async fn run(&self) -> Result<(), Failure> {
+        // If the runner's timeout drops this future, the connection goes with it,
+        // half-read replies included.
+        self.connection
+            .run(
+                async || self.open().await,
+                |conn| Box::pin(round_trip(conn)),
+                // Any I/O error: the server may have restarted since the last run.
+                |failure| matches!(failure, Failure::Io(..)),
+            )
+            .await
+    }
+
+    async fn open(&self) -> Result<BufReader<TcpStream>, Failure> {
+        let stream = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|error| Failure::Io("cannot connect", error))?;
+        // Three small writes and their replies: do not wait for more to send.
+        stream
+            .set_nodelay(true)
+            .map_err(|error| Failure::Io("cannot connect", error))?;
+        Ok(BufReader::new(stream))
+    }
+}
+
+impl fmt::Debug for Memcached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Memcached")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+impl HealthCheck for Memcached {
+    async fn check(&self) -> CheckResult {
+        self.run().await.map_err(Failure::into_check_error)
+    }
+
+    fn identifier(&self) -> Cow<'static, str> {
+        Cow::Borrowed("CacheBackend")
+    }
+
+    fn component_type(&self) -> &'static str {
+        "datastore"
+    }
+}
+
+/// `host:port` out of the accepted address forms.
+fn parse_address(address: &str) -> Result<(String, u16), String> {
+    let rest = match address.split_once("://") {
+        Some(("memcache" | "memcached" | "tcp", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "expected memcache://, memcached:// or tcp://, not {scheme}://"
+            ));
+        }
+        None => address,
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains('@') {
+        return Err("memcached's text protocol has no authentication".to_owned());
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Err("expected host:port and nothing after it".to_owned());
+    }
+    let (host, port) = match rest.strip_prefix('[') {
+        // `[::1]:11211`
+        Some(v6) => match v6.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, port)) => (host, Some(port.strip_prefix(':').unwrap_or(port))),
+            None => return Err("an IPv6 address without its closing `]`".to_owned()),
+        },
+        None => match rest.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("no host".to_owned());
+    }
+    let port = match port {
+        Some(port) => port
+            .parse::<u16>()
+            .map_err(|_| format!("`{port}` is not a port number"))?,
+        None => DEFAULT_PORT,
+    };
+    Ok((host.to_owned(), port))
+}
+
+/// Why a Memcached probe failed.
+enum Failure {
+    /// The connection failed while doing what the text says.
+    Io(&'static str, io::Error),
+    /// The server reported an error (`SERVER_ERROR out of memory…`).
+    Server(String),
+    /// The server answered something other than what the probe expected.
+    Unexpected(String),
+}
+
+impl Failure {
+    fn into_check_error(self) -> CheckError {
+        match self {
+            Self::Io(doing, error) if error.kind() == io::ErrorKind::UnexpectedEof => {
+                CheckError::unavailable(format!("{doing}: the server closed the connection"))
+            }
+            Self::Io(doing, error) => {
+                CheckError::unavailable(format!("{doing}: {}", super::describe_io(&error)))
+            }
+            Self::Server(line) => CheckError::unavailable(format!("memcached answered {line}")),
+            Self::Unexpected(message) => CheckError::unexpected_result(message),
+        }
+    }
+}
+
+/// Adds, gets and deletes a unique key, the three commands in one write.
+async fn round_trip(conn: &mut BufReader<TcpStream>) -> Result<(), Failure> {
+    let key = format!("healthz:{:032x}", fastrand::u128(..));
+    let value = format!("{:032x}", fastrand::u128(..));
+    let commands = format!(
+        "add {key} 0 {ttl} {len}\r\n{value}\r\nget {key}\r\ndelete {key}\r\n",
+        ttl = PROBE_TTL.as_secs(),
+        len = value.len(),
+    );
+    let io = |doing| move |error| Failure::Io(doing, error);
+    conn.get_mut()
+        .write_all(commands.as_bytes())
+        .await
+        .map_err(io("cannot send the probe"))?;
+
+    // Every reply is read before judging any, so the connection stays in step.
+    let added = read_line(conn).await?;
+    let read = read_value(conn, &key).await?;
+    let deleted = read_line(conn).await?;
+
+    match added.as_str() {
+        "STORED" => {}
+        "NOT_STORED" => {
+            return Err(Failure::Unexpected(
+                "add answered NOT_STORED for a new key".to_owned(),
+            ));
+        }
+        line => return Err(server_or_unexpected("add", line)),
+    }
+    match read {
+        Some(read) if read == value.as_bytes() => {}
+        Some(_) => {
+            return Err(Failure::Unexpected(
+                "read back another value than it wrote".to_owned(),
+            ));
+        }
+        None => {
+            return Err(Failure::Unexpected(
+                "the key it added was missing".to_owned(),
+            ));
+        }
+    }
+    match deleted.as_str() {
+        "DELETED" => Ok(()),
+        line => Err(server_or_unexpected("delete", line)),
+    }
+}
+
+/// `SERVER_ERROR …` and `CLIENT_ERROR …` are the server's errors; anything else is a
+/// reply the probe did not expect.
+fn server_or_unexpected(command: &str, line: &str) -> Failure {
+    if line.starts_with("SERVER_ERROR") || line.starts_with("CLIENT_ERROR") || line == "ERROR" {
+        Failure::Server(line.to_owned())
+    } else {
+        Failure::Unexpected(format!("{command} answered {line:?}"))
+    }
+}
+
+/// One reply line, without its `\r\n`.
+async fn read_line(conn: &mut BufReader<TcpStream>) -> Result<String, Failure> {
+    let mut line = Vec::new();
+    (&mut *conn)
+        .take(MAX_LINE)
+        .read_until(b'\n', &mut line)
+        .await
+        .map_err(|error| Failure::Io("cannot read the reply", error))?;
+    if line.is_empty() {
+        return Err(Failure::Io(
+            "cannot read the reply",
+            io::ErrorKind::UnexpectedEof.into(),
+        ));
+    }
+    if !line.ends_with(b"\r\n") {
+        return Err(Failure::Unexpected(
+            "a reply line is too long or cut short".to_owned(),
+        ));
+    }
+    line.truncate(line.len() - 2);
+    String::from_utf8(line).map_err(|_| Failure::Unexpected("a reply is not text".to_owned()))
+}
+
+/// The reply to `get key`: `VALUE key flags bytes\r\n<bytes>\r\nEND\r\n`, or `END\r\n`
+/// when the key is missing.
+async fn read_value(
+    conn: &mut BufReader<TcpStream>,
+    key: &str,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let header = read_line(conn).await?;
+    if header == "END" {
+        return Ok(None);
+    }
+    let mut fields = header.split(' ');
+    let len = match (fields.next(), fields.next(), fields.next(), fields.next()) {
+        (Some("VALUE"), Some(k), Some(_flags), Some(len)) if k == key => len.parse::<usize>().ok(),
+        _ => None,
+    };
+    let Some(len) = len.filter(|&len| len <= MAX_LINE as usize) else {
+        return Err(server_or_unexpected("get", &header));
+    };
+    let mut data = vec![0; len + 2];
+    conn.read_exact(&mut data)
+        .await
+        .map_err(|error| Failure::Io("cannot read the reply", error))?;
+    if !data.ends_with(b"\r\n") {
+        return Err(Failure::Unexpected(
+            "get answered a malformed value".to_owned(),
+        ));
+    }
+    data.truncate(len);
+    match read_line(conn).await?.as_str() {
+        "END" => Ok(Some(data)),
+        line => Err(server_or_unexpected("get", line)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_in_every_accepted_form() {
+        let ok = |address: &str| parse_address(address).unwrap();
+        assert_eq!(ok("127.0.0.1:11211"), ("127.0.0.1".to_owned(), 11211));
+        assert_eq!(ok("cache"), ("cache".to_owned(), DEFAULT_PORT));
+        assert_eq!(ok("memcache://cache:1234/"), ("cache".to_owned(), 1234));
+        assert_eq!(ok("memcached://cache"), ("cache".to_owned(), DEFAULT_PORT));
+        assert_eq!(ok("tcp://[::1]:11211"), ("::1".to_owned(), 11211));
+        assert_eq!(ok("[::1]"), ("::1".to_owned(), DEFAULT_PORT));
+    }
+
+    #[test]
+    fn bad_addresses_say_why() {
+        let error = |address: &str| parse_address(address).unwrap_err();
+        assert_eq!(
+            error("redis://h:1"),
+            "expected memcache://, memcached:// or tcp://, not redis://"
+        );
+        assert_eq!(error("h:port"), "`port` is not a port number");
+        assert_eq!(error(":11211"), "no host");
+        assert_eq!(
+            error("memcache://u:pw@h"),
+            "memcached's text protocol has no authentication"
+        );
+        assert_eq!(error("h:1/x"), "expected host:port and nothing after it");
+        assert_eq!(
+            error("[::1:11211"),
+            "an IPv6 address without its closing `]`"
+        );
+    }
+
+    #[test]
+    fn invalid_addresses_never_show_a_password() {
+        let error = Memcached::connect("memcache://u:hunter2@h").unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+}

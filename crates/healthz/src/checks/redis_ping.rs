@@ -1,0 +1,106 @@
+//! `RedisBackend`: [`RedisPing`], Redis as a server rather than as a cache.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use redis::aio::ConnectionManager;
+
+use super::redis::{Conn, Failure, Probe, RedisTarget};
+use crate::redact::InvalidUrl;
+use crate::{CheckResult, HealthCheck};
+
+/// Checks a Redis server: `PING` must answer `PONG`, and `INFO server` must answer with
+/// the server's description (its `redis_version` line). Named `RedisBackend`.
+///
+/// It writes nothing; use [`RedisCache`](super::RedisCache) to prove that the server
+/// stores and returns data.
+///
+/// ```no_run
+/// use healthz::checks::RedisPing;
+/// use healthz::Registry;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::builder()
+///     .check(RedisPing::connect("redis://broker.internal:6379")?)
+///     .build()?;
+/// # drop(registry);
+/// # Ok(())
+/// # }
+/// ```
+pub struct RedisPing(RedisTarget);
+
+impl RedisPing {
+    /// Checks through the application's connection manager.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> redis::RedisResult<()> {
+    /// let client = redis::Client::open("redis://127.0.0.1/")?;
+    /// let manager = redis::aio::ConnectionManager::new(client).await?;
+    /// let check = healthz::checks::RedisPing::new(manager.clone());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn new(manager: ConnectionManager) -> Self {
+        Self(RedisTarget::from_manager(manager))
+    }
+
+    /// Checks on the check's own connection to `url`, made when the check first runs
+    /// and kept while it works. Building the check never touches the network.
+    ///
+    /// ```
+    /// let check = healthz::checks::RedisPing::connect("redis://:secret@localhost")?;
+    /// assert!(!format!("{check:?}").contains("secret"));
+    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InvalidUrl`] when redis-rs cannot use the URL.
+    pub fn connect(url: &str) -> Result<Self, InvalidUrl> {
+        RedisTarget::from_url(url).map(Self)
+    }
+}
+
+impl fmt::Debug for RedisPing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisPing")
+            .field("target", &self.0.target)
+            .finish()
+    }
+}
+
+impl HealthCheck for RedisPing {
+    async fn check(&self) -> CheckResult {
+        self.0.run(Probe::PingInfo).await
+    }
+
+    fn identifier(&self) -> Cow<'static, str> {
+        Cow::Borrowed("RedisBackend")
+    }
+
+    fn component_type(&self) -> &'static str {
+        "datastore"
+    }
+}
+
+/// `PING` and `INFO server`, pipelined: one round trip.
+pub(super) async fn ping_info(conn: &mut Conn) -> Result<(), Failure> {
+    let (pong, info): (String, String) = redis::pipe()
+        .cmd("PING")
+        .cmd("INFO")
+        .arg("server")
+        .query_async(conn)
+        .await
+        .map_err(Failure::redis("PING"))?;
+    if pong != "PONG" {
+        return Err(Failure::Unexpected(format!(
+            "PING answered {pong:?} instead of \"PONG\""
+        )));
+    }
+    if !info.lines().any(|line| line.starts_with("redis_version:")) {
+        return Err(Failure::Unexpected(
+            "INFO server answered without a redis_version".to_owned(),
+        ));
+    }
+    Ok(())
+}

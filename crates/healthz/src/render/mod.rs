@@ -1,0 +1,172 @@
+//! The output formats: [`Format`], the [`Renderer`] trait and the built-in renderers.
+
+mod health_json;
+mod html;
+mod json;
+mod openmetrics;
+pub(crate) mod status_only;
+mod text;
+
+use std::sync::Arc;
+
+use crate::report::Report;
+
+pub(crate) use html::CONTENT_SECURITY_POLICY;
+
+/// The policy for a custom HTML renderer, whose stylesheet the built-in hash does not
+/// cover: inline styles allowed, still no scripts, frames, forms or remote resources.
+pub(crate) const CUSTOM_HTML_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// An output format of the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// The "System status" page (`text/html`).
+    Html,
+    /// The seed's flat JSON object (`application/json`).
+    Json,
+    /// IETF `application/health+json` (draft-inadarei-api-health-check).
+    HealthJson,
+    /// One `<name>: <status>` line per check (`text/plain`).
+    Text,
+    /// OpenMetrics / Prometheus exposition (`application/openmetrics-text`).
+    OpenMetrics,
+}
+
+impl Format {
+    /// Every format, in the order a `406` lists them.
+    pub const ALL: [Self; 5] = [
+        Self::Html,
+        Self::Json,
+        Self::HealthJson,
+        Self::Text,
+        Self::OpenMetrics,
+    ];
+
+    /// The value of `?format=` that selects it.
+    #[must_use]
+    pub const fn param(self) -> &'static str {
+        match self {
+            Self::Html => "html",
+            Self::Json => "json",
+            Self::HealthJson => "health+json",
+            Self::Text => "text",
+            Self::OpenMetrics => "openmetrics",
+        }
+    }
+
+    /// The media type it answers to in `Accept`.
+    #[must_use]
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Self::Html => "text/html",
+            Self::Json => "application/json",
+            Self::HealthJson => "application/health+json",
+            Self::Text => "text/plain",
+            Self::OpenMetrics => "application/openmetrics-text",
+        }
+    }
+
+    /// The `Content-Type` of its responses.
+    #[must_use]
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Self::Html => "text/html; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+            Self::HealthJson => "application/health+json; charset=utf-8",
+            Self::Text => "text/plain; charset=utf-8",
+            Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+
+    /// The format named by a `?format=` value, case-insensitively.
+    #[must_use]
+    pub fn from_param(value: &str) -> Option<Self> {
+        // An unescaped `+` in a query string decodes to a space: `?format=health+json`.
+        let value = value.replace(' ', "+");
+        Self::ALL
+            .into_iter()
+            .find(|format| format.param().eq_ignore_ascii_case(&value))
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Turns a report into a response body of one format.
+///
+/// Any `Fn(&Report) -> String` is a renderer, so replacing a format's output is one
+/// closure:
+///
+/// ```
+/// # use healthz::{Format, Report, HealthStatus};
+/// # #[cfg(feature = "axum")] {
+/// # let registry = healthz::Registry::builder().build().unwrap();
+/// let endpoint = healthz::Endpoint::new(registry).renderer(Format::Text, |report: &Report| {
+///     if report.status() == HealthStatus::Unhealthy { "SWEATY".into() } else { "COOL".into() }
+/// });
+/// # }
+/// ```
+pub trait Renderer: Send + Sync + 'static {
+    /// Renders the report.
+    fn render(&self, report: &Report) -> String;
+}
+
+impl<F> Renderer for F
+where
+    F: Fn(&Report) -> String + Send + Sync + 'static,
+{
+    fn render(&self, report: &Report) -> String {
+        self(report)
+    }
+}
+
+/// Renders a report with the built-in renderer of a format.
+#[must_use]
+pub fn render(format: Format, report: &Report) -> String {
+    match format {
+        Format::Html => html::render(report),
+        Format::Json => json::render(report),
+        Format::HealthJson => health_json::render(report),
+        Format::Text => text::render(report),
+        Format::OpenMetrics => openmetrics::render(report),
+    }
+}
+
+/// One optional custom renderer per format.
+#[derive(Clone, Default)]
+pub(crate) struct Renderers([Option<Arc<dyn Renderer>>; Format::ALL.len()]);
+
+impl Renderers {
+    pub(crate) fn set(&mut self, format: Format, renderer: Arc<dyn Renderer>) {
+        self.0[format.index()] = Some(renderer);
+    }
+
+    pub(crate) fn is_custom(&self, format: Format) -> bool {
+        self.0[format.index()].is_some()
+    }
+
+    pub(crate) fn render(&self, format: Format, report: &Report) -> String {
+        match &self.0[format.index()] {
+            Some(custom) => custom.render(report),
+            None => render(format, report),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_params_are_case_insensitive() {
+        assert_eq!(Format::from_param("JSON"), Some(Format::Json));
+        assert_eq!(Format::from_param("Health+Json"), Some(Format::HealthJson));
+        assert_eq!(Format::from_param("health json"), Some(Format::HealthJson));
+        assert_eq!(Format::from_param("xml"), None);
+        for format in Format::ALL {
+            assert_eq!(Format::from_param(format.param()), Some(format));
+        }
+    }
+}

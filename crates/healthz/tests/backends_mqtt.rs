@@ -1,0 +1,258 @@
+//! `Mqtt` against a real Mosquitto broker, and against the failure modes every backend
+//! check is tested on: nothing listening, a hung broker, wrong credentials, and runs cut
+//! short by the runner's timeout, after which no connection may remain.
+//!
+//! The broker is `HEALTHZ_TEST_MQTT_URL` (default `mqtt://127.0.0.1:1883`); it
+//! allows anonymous clients, so the credential tests start their own `mosquitto`
+//! (`HEALTHZ_TEST_MOSQUITTO`, default `mosquitto`) with a password file made by
+//! `mosquitto_passwd` (`HEALTHZ_TEST_MOSQUITTO_PASSWD`), on a free loopback port.
+//! These tests fail when the broker or a binary is missing; only
+//! `HEALTHZ_SKIP_BACKEND_TESTS=mqtt` (or `all`) skips them, and CI never sets it.
+
+#![cfg(feature = "mqtt")]
+
+#[path = "support/backend.rs"]
+mod backend;
+#[path = "support/logs.rs"]
+mod logs;
+#[path = "support/net.rs"]
+mod net;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use backend::{established_to, run_one, text};
+use healthz::HealthCheck;
+use healthz::checks::Mqtt;
+
+const URL_VAR: &str = "HEALTHZ_TEST_MQTT_URL";
+const DEFAULT_URL: &str = "mqtt://127.0.0.1:1883";
+const PASSWORD: &str = "s3cr3t-PASSWORD";
+
+/// The broker's URL, or `None` when these tests are explicitly opted out.
+fn url() -> Option<String> {
+    backend::server("mqtt", URL_VAR, DEFAULT_URL)
+}
+
+/// Fails the test, naming the service, when the broker does not work.
+async fn require_server(url: &str) {
+    let check = Mqtt::new(url).unwrap();
+    let at = format!("{check:?}");
+    backend::require(
+        "the MQTT broker",
+        at,
+        URL_VAR,
+        "Start Mosquitto with scripts/services.sh.",
+        check.check(),
+    )
+    .await;
+}
+
+/// A `mosquitto` of the test's own that lets in only `health` with `password`, stopped
+/// when dropped. Only the test's checks connect to it.
+struct AuthBroker {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl AuthBroker {
+    fn start(password: &str) -> Self {
+        let env = backend::env_or;
+        let mosquitto = env("HEALTHZ_TEST_MOSQUITTO", "mosquitto");
+        let passwd = env("HEALTHZ_TEST_MOSQUITTO_PASSWD", "mosquitto_passwd");
+        let dir = tempfile::tempdir().unwrap();
+        // Mosquitto started as root reads its files as the `mosquitto` user.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let password_file = dir.path().join("passwd");
+        let status = Command::new(&passwd)
+            .arg("-b")
+            .arg("-c")
+            .arg(&password_file)
+            .args(["health", password])
+            .status()
+            .unwrap_or_else(|error| {
+                panic!("cannot run `{passwd}` (HEALTHZ_TEST_MOSQUITTO_PASSWD): {error}")
+            });
+        assert!(status.success(), "`{passwd}` failed: {status}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o644))
+                .unwrap();
+        }
+        let addr = net::closed_port();
+        let config = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {} 127.0.0.1\nallow_anonymous false\npassword_file {}\npersistence false\n",
+                addr.port(),
+                password_file.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(&mosquitto)
+            .arg("-c")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("cannot start `{mosquitto}` (HEALTHZ_TEST_MOSQUITTO): {error}")
+            });
+        let broker = Self {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "`{mosquitto}` did not listen on {addr} within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        broker
+    }
+}
+
+impl Drop for AuthBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn works_and_keeps_working() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let check = Mqtt::new(&url).unwrap();
+    assert_eq!(check.identifier(), "MqttBackend");
+    assert_eq!(check.component_type(), "component");
+    for _ in 0..3 {
+        check.check().await.unwrap();
+    }
+    let (report, took) = run_one(check, Duration::from_secs(10)).await;
+    eprintln!("working: {took:?}");
+    assert_eq!(report.checks[0].name, "MqttBackend");
+    assert!(report.checks[0].outcome.is_working(), "{}", text(&report));
+}
+
+#[tokio::test]
+async fn nothing_listening_is_unavailable_at_once() {
+    let addr = net::closed_port();
+    assert_eq!(
+        backend::nothing_listening(Mqtt::new(&addr.to_string()).unwrap()).await,
+        "unavailable: cannot connect: connection refused"
+    );
+}
+
+#[tokio::test]
+async fn a_hung_broker_times_out_and_the_runner_is_free_again() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let hung = net::HungListener::start();
+    backend::assert_hung_times_out_and_frees_the_runner(
+        || hung.accepted(),
+        Mqtt::new(&hung.addr().to_string()).unwrap(),
+        Mqtt::new(&url).unwrap(),
+        "MqttBackend",
+        "broker",
+        Duration::from_secs(2),
+        true,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn credentials_on_a_broker_without_authentication_are_accepted_but_never_shown() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    // The shared broker allows anonymous clients and takes any credentials.
+    let (scheme, host) = url.split_once("://").expect("a URL");
+    for check in [
+        Mqtt::new(&format!("{scheme}://app:{PASSWORD}@{host}")).unwrap(),
+        Mqtt::new(&url).unwrap().credentials("app", PASSWORD),
+    ] {
+        let debug = format!("{check:?}");
+        assert!(!debug.contains(PASSWORD), "the secret leaked: {debug}");
+        check.check().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_an_authentication_failure_and_never_shown() {
+    let broker = AuthBroker::start("right-password");
+    let logs = logs::Logs::default();
+    let _guard = tracing::subscriber::set_default(logs.clone());
+
+    // The broker does let in the right credentials…
+    Mqtt::new(&format!("mqtt://health:right-password@{}", broker.addr))
+        .unwrap()
+        .check()
+        .await
+        .unwrap();
+    // …and refuses the wrong password and anonymous clients.
+    let check = Mqtt::new(&format!("mqtt://health:{PASSWORD}@{}", broker.addr)).unwrap();
+    let debug = format!("{check:?}");
+    let (report, took) = run_one(check, Duration::from_secs(10)).await;
+    let outcome = text(&report);
+    eprintln!("wrong password: {took:?}: {outcome}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        outcome.starts_with("unavailable: authentication failed: ")
+            && outcome.contains("user name"),
+        "{outcome}"
+    );
+    let (report, _) = run_one(
+        Mqtt::new(&broker.addr.to_string()).unwrap(),
+        Duration::from_secs(10),
+    )
+    .await;
+    let anonymous = text(&report);
+    assert!(
+        anonymous.starts_with("unavailable: authentication failed: "),
+        "{anonymous}"
+    );
+
+    let logged = logs.text();
+    for shown in [&outcome, &debug, &anonymous, &logged] {
+        assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn no_connection_is_left_behind_even_when_cut_short() {
+    let broker = AuthBroker::start(PASSWORD);
+    let url = format!("mqtt://health:{PASSWORD}@{}", broker.addr);
+    let slow = net::slow_proxy(&url, 1883).await;
+
+    // Through the slow proxy a run takes milliseconds: these timeouts cut it while
+    // connecting, between subscribing and receiving, and while disconnecting.
+    let mut cut_short = 0;
+    for millis in (1..=40).step_by(3) {
+        let (report, _) = run_one(Mqtt::new(&slow).unwrap(), Duration::from_millis(millis)).await;
+        cut_short += usize::from(text(&report).contains("timed out"));
+    }
+    assert!(cut_short >= 5, "runs were cut short: {cut_short}");
+    let (report, _) = run_one(Mqtt::new(&slow).unwrap(), Duration::from_secs(10)).await;
+    assert!(report.checks[0].outcome.is_working(), "{}", text(&report));
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while established_to(broker.addr.port()) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} connections left open",
+            established_to(broker.addr.port())
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

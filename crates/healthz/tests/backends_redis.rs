@@ -1,0 +1,284 @@
+//! `RedisCache` and `RedisPing` against a real Redis server, and against the failure
+//! modes every backend check is tested on: nothing listening, a hung server, a wrong
+//! password, a missing database, and probes cut short by the runner's timeout.
+//!
+//! The server is `HEALTHZ_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`;
+//! `scripts/services.sh` starts it). These tests fail when it is unreachable; only
+//! `HEALTHZ_SKIP_BACKEND_TESTS=redis` (or `all`) skips them, and CI never sets it.
+
+#![cfg(feature = "redis")]
+
+#[path = "support/backend.rs"]
+mod backend;
+#[path = "support/logs.rs"]
+mod logs;
+#[path = "support/net.rs"]
+mod net;
+
+use std::time::{Duration, Instant};
+
+use backend::{run_one, text};
+use healthz::checks::{RedisCache, RedisPing};
+use healthz::{CheckOptions, HealthCheck, Registry, Selection};
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+
+const URL_VAR: &str = "HEALTHZ_TEST_REDIS_URL";
+const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
+const PASSWORD: &str = "s3cr3t-PASSWORD";
+
+/// The server's URL, or `None` when these tests are explicitly opted out.
+fn url() -> Option<String> {
+    backend::server("redis", URL_VAR, DEFAULT_URL)
+}
+
+/// A connection for the test's own commands; fails the test, naming the service, when
+/// the server does not answer.
+async fn require_server(url: &str) -> MultiplexedConnection {
+    let connect = async {
+        let mut conn = redis::Client::open(url)?
+            .get_multiplexed_async_connection()
+            .await?;
+        redis::cmd("PING").query_async::<()>(&mut conn).await?;
+        Ok::<_, redis::RedisError>(conn)
+    };
+    backend::require("Redis", url, URL_VAR, backend::START, connect).await
+}
+
+/// `url` with the password and the database replaced.
+fn with_password_and_db(url: &str, password: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host = host_and_path.split(['/', '?']).next().unwrap();
+    let user_info = if password.is_empty() {
+        String::new()
+    } else {
+        format!(":{password}@")
+    };
+    format!("{scheme}://{user_info}{host}/{db}")
+}
+
+/// The keys matching `healthz:*`, by `SCAN` (never `KEYS`).
+async fn probe_keys(conn: &mut MultiplexedConnection) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor = 0_u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg("healthz:*")
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(conn)
+            .await
+            .unwrap();
+        keys.extend(batch);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
+#[tokio::test]
+async fn works_on_its_own_connection_and_through_a_connection_manager() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+
+    let cache = RedisCache::connect(&url).unwrap();
+    assert_eq!(cache.identifier(), "CacheBackend");
+    assert_eq!(cache.component_type(), "datastore");
+    let ping = RedisPing::connect(&url).unwrap();
+    assert_eq!(ping.identifier(), "RedisBackend");
+    for _ in 0..3 {
+        cache.check().await.unwrap();
+        ping.check().await.unwrap();
+    }
+
+    let manager = ConnectionManager::new(redis::Client::open(url.as_str()).unwrap())
+        .await
+        .unwrap();
+    let registry = Registry::builder()
+        .check(RedisCache::new(manager.clone()))
+        .check(RedisPing::new(manager))
+        .build()
+        .unwrap();
+    let report = registry.run(&Selection::all()).await.unwrap();
+    backend::assert_all_working(&report);
+}
+
+#[tokio::test]
+async fn nothing_listening_is_unavailable_at_once() {
+    let addr = net::closed_port();
+    let registry = Registry::builder()
+        .default_timeout(Duration::from_secs(10))
+        .check(RedisCache::connect(&format!("redis://{addr}")).unwrap())
+        .check(RedisPing::connect(&format!("redis://{addr}")).unwrap())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let report = registry.run(&Selection::all()).await.unwrap();
+    let took = start.elapsed();
+    eprintln!("nothing listening: {took:?}: {}", text(&report));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    for check in &report.checks {
+        let text = check.outcome.text();
+        backend::assert_refused(&text);
+    }
+}
+
+#[tokio::test]
+async fn a_hung_server_times_out_and_the_runner_is_free_again() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let hung = net::HungListener::start();
+    let hung_url = format!("redis://{}", hung.addr());
+    let registry = Registry::builder()
+        .check_with(
+            RedisCache::connect(&hung_url).unwrap(),
+            CheckOptions::new()
+                .name("CacheBackend[hung]")
+                .timeout(Duration::from_secs(1)),
+        )
+        .check_with(
+            RedisPing::connect(&hung_url).unwrap(),
+            CheckOptions::new()
+                .name("RedisBackend[hung]")
+                .timeout(Duration::from_secs(1)),
+        )
+        .check(RedisCache::connect(&url).unwrap())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let start = Instant::now();
+        let report = registry.run(&Selection::all()).await.unwrap();
+        let took = start.elapsed();
+        eprintln!("hung: {took:?}: {}", text(&report));
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        for check in &report.checks[..2] {
+            assert_eq!(check.outcome.text(), "unavailable: timed out after 1s");
+        }
+        assert!(report.checks[2].outcome.is_working());
+    }
+    assert!(hung.accepted() >= 2, "the checks did reach the hung server");
+
+    let start = Instant::now();
+    let report = registry
+        .run(&Selection::all().only("CacheBackend"))
+        .await
+        .unwrap();
+    assert!(report.checks[0].outcome.is_working());
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_database_says_which_and_never_shows_the_password() {
+    let Some(url) = url() else { return };
+    require_server(&url).await;
+    let logs = logs::Logs::default();
+    let _guard = tracing::subscriber::set_default(logs.clone());
+
+    // The test server has no password: Redis refuses the AUTH all the same.
+    let wrong = with_password_and_db(&url, PASSWORD, "0");
+    let cache = RedisCache::connect(&wrong).unwrap();
+    let ping = RedisPing::connect(&wrong).unwrap();
+    let debug = format!("{cache:?} {ping:?}");
+    let (report, _) = run_one(cache, Duration::from_secs(10)).await;
+    let auth_cache = text(&report);
+    let (report, _) = run_one(ping, Duration::from_secs(10)).await;
+    let auth_ping = text(&report);
+    for text in [&auth_cache, &auth_ping] {
+        assert_eq!(
+            text,
+            "unavailable: cannot connect: Password authentication failed"
+        );
+    }
+
+    let missing_db = with_password_and_db(&url, "", "99");
+    let (report, _) = run_one(
+        RedisCache::connect(&missing_db).unwrap(),
+        Duration::from_secs(10),
+    )
+    .await;
+    let db = text(&report);
+    assert_eq!(
+        db,
+        "unavailable: cannot connect: Redis server refused to switch database: \
+         DB index is out of range"
+    );
+
+    assert!(debug.contains("redis://:***@"), "{debug}");
+    let logged = logs.text();
+    assert!(
+        logged.contains("Password authentication failed"),
+        "the failures were logged: {logged}"
+    );
+    for shown in [&auth_cache, &auth_ping, &db, &debug, &logged] {
+        assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
+    }
+
+    let error = RedisCache::connect(&format!("redis://:{PASSWORD}@h:port")).unwrap_err();
+    assert!(!error.to_string().contains(PASSWORD), "{error}");
+}
+
+#[tokio::test]
+async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
+    let Some(url) = url() else { return };
+    let mut conn = require_server(&url).await;
+    let sentinel = format!("kept {:x}", fastrand::u64(..));
+    let _: () = conn.set("app:sentinel", &sentinel).await.unwrap();
+
+    let slow = net::slow_proxy(&url, 6379).await;
+    let manager = ConnectionManager::new(redis::Client::open(slow.as_str()).unwrap())
+        .await
+        .unwrap();
+    let registry = |timeout| {
+        Registry::builder()
+            .check_with(
+                RedisCache::connect(&slow).unwrap(),
+                CheckOptions::new().timeout(timeout),
+            )
+            .check_with(
+                RedisCache::new(manager.clone()),
+                CheckOptions::new().name("manager").timeout(timeout),
+            )
+            .build()
+            .unwrap()
+    };
+    // Through the slow proxy a run takes milliseconds: these timeouts cut it before
+    // and after its transaction reaches the server.
+    let mut cut_short = 0;
+    for millis in (1..=12).step_by(1) {
+        let report = registry(Duration::from_millis(millis))
+            .run(&Selection::all())
+            .await
+            .unwrap();
+        cut_short += report
+            .checks
+            .iter()
+            .filter(|c| c.outcome.text().contains("timed out"))
+            .count();
+    }
+    assert!(cut_short >= 5, "runs were cut short: {cut_short}");
+    let working = registry(Duration::from_secs(10));
+    for _ in 0..20 {
+        let report = working.run(&Selection::all()).await.unwrap();
+        backend::assert_all_working(&report);
+    }
+    // Let the proxy deliver what cut-short runs had sent.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    // Another process's probe could be in flight for a moment: wait for it to finish.
+    let mut left = probe_keys(&mut conn).await;
+    for _ in 0..20 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = probe_keys(&mut conn).await;
+    }
+    assert_eq!(left, Vec::<String>::new());
+    let kept: String = conn.get("app:sentinel").await.unwrap();
+    assert_eq!(kept, sentinel, "the sentinel key is intact");
+    let _: () = conn.del("app:sentinel").await.unwrap();
+}
