@@ -353,10 +353,7 @@ fn an_interpolated_url_or_token_never_appears_in_an_error() {
         let run = Ran::from(output);
         assert_eq!(run.code, Some(2), "{run:?}");
         assert!(!run.stderr.contains("pa55"), "{run:?}");
-        assert!(
-            run.stderr.starts_with("healthz: health.toml:"),
-            "{run:?}"
-        );
+        assert!(run.stderr.starts_with("healthz: health.toml:"), "{run:?}");
     }
 }
 
@@ -400,9 +397,6 @@ fn an_interpolated_secret_never_appears_in_an_error() {
         assert_eq!(run.code, Some(2), "{run:?}");
         assert!(!run.stderr.contains("pa55"), "{run:?}");
         assert!(run.stderr.contains("***"), "{run:?}");
-        assert!(
-            run.stderr.starts_with("healthz: health.toml:"),
-            "{run:?}"
-        );
+        assert!(run.stderr.starts_with("healthz: health.toml:"), "{run:?}");
     }
 }

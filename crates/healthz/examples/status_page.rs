@@ -11,9 +11,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use healthz::{
-    CheckError, CheckOptions, CheckResult, Endpoint, HealthCheck, Registry, Selection,
-};
+use healthz::{CheckError, CheckOptions, CheckResult, Endpoint, HealthCheck, Registry, Selection};
 
 /// How many runs happen before serving, so every sparkline has a history to draw.
 const WARM_UP_RUNS: usize = 20;

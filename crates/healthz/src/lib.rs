@@ -60,10 +60,9 @@
 mod blocking;
 mod check;
 pub mod checks;
-mod endpoint;
 mod error;
 mod history;
-mod negotiate;
+mod http;
 pub mod redact;
 mod registry;
 mod render;
@@ -71,12 +70,9 @@ mod report;
 mod runner;
 mod selection;
 
-#[cfg(feature = "axum")]
-mod axum;
-
 pub use check::{Blocking, BlockingHealthCheck, CheckResult, HealthCheck};
-pub use endpoint::{Endpoint, EndpointRequest, Unauthorized};
 pub use error::{CheckError, ErrorKind, ResultExt};
+pub use http::{Endpoint, EndpointRequest, Unauthorized};
 pub use registry::{
     BuildError, CheckOptions, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,
 };

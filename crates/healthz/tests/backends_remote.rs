@@ -40,9 +40,7 @@ async fn remote_service(registry: Registry) -> SocketAddr {
     serve(router).await
 }
 
-fn registry(
-    build: impl FnOnce(healthz::RegistryBuilder) -> healthz::RegistryBuilder,
-) -> Registry {
+fn registry(build: impl FnOnce(healthz::RegistryBuilder) -> healthz::RegistryBuilder) -> Registry {
     build(Registry::builder()).build().unwrap()
 }
 

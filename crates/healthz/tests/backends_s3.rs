@@ -60,10 +60,7 @@ impl Admin {
             endpoint: var(ENDPOINT_VAR, DEFAULT_ENDPOINT),
             credentials: Credentials::new(
                 var("HEALTHZ_TEST_S3_ACCESS_KEY", "healthz-test"),
-                var(
-                    "HEALTHZ_TEST_S3_SECRET_KEY",
-                    "healthz-test-secret",
-                ),
+                var("HEALTHZ_TEST_S3_SECRET_KEY", "healthz-test-secret"),
             ),
         })
     }

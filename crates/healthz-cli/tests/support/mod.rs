@@ -28,10 +28,7 @@ pub fn healthz(dir: &Path) -> Command {
 
 /// Runs the binary in `dir` with `args` and waits for it.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    healthz(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    healthz(dir).args(args).output().expect("the binary runs")
 }
 
 /// The exit code, stdout and stderr of a finished run, for assertions.

@@ -8,7 +8,8 @@ use std::time::Duration;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode};
 
-use crate::negotiate::{NotAcceptable, negotiate};
+use super::auth::Tokens;
+use super::negotiate::{NotAcceptable, negotiate};
 use crate::registry::Registry;
 use crate::render::{
     CONTENT_SECURITY_POLICY, CUSTOM_HTML_CONTENT_SECURITY_POLICY, Format, Renderer, Renderers,
@@ -30,7 +31,7 @@ pub struct Endpoint {
     max_age: Option<Duration>,
     renderers: Renderers,
     /// The accepted bearer tokens; none means no authentication.
-    tokens: Arc<[Box<[u8]>]>,
+    tokens: Tokens,
     unauthorized: Unauthorized,
 }
 
@@ -87,7 +88,7 @@ impl Endpoint {
             degraded_status: StatusCode::OK,
             max_age: None,
             renderers: Renderers::default(),
-            tokens: Arc::new([]),
+            tokens: Tokens::default(),
             unauthorized: Unauthorized::Forbidden,
         }
     }
@@ -100,10 +101,7 @@ impl Endpoint {
     /// empty token matches no request. Every response then carries
     /// `Vary: Accept, Authorization`.
     pub fn bearer_tokens(mut self, tokens: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.tokens = tokens
-            .into_iter()
-            .map(|token| token.into().into_bytes().into_boxed_slice())
-            .collect();
+        self.tokens = Tokens::new(tokens);
         self
     }
 
@@ -190,7 +188,7 @@ impl Endpoint {
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return response;
         }
-        let authorized = self.authorized(request.headers);
+        let authorized = self.tokens.authorize(request.headers);
         if !authorized && self.unauthorized == Unauthorized::Forbidden {
             return self.plain(
                 StatusCode::FORBIDDEN,
@@ -212,22 +210,6 @@ impl Endpoint {
             Ok(report) => self.status_only_response(format, report.status()),
             Err(error) => self.not_found(authorized, &error.to_string()),
         }
-    }
-
-    /// Whether the request may see the full report: no tokens are set, or it carries
-    /// one of them.
-    fn authorized(&self, headers: &HeaderMap) -> bool {
-        if self.tokens.is_empty() {
-            return true;
-        }
-        let Some(presented) = bearer_token(headers) else {
-            return false;
-        };
-        // Every token is compared, with no early exit on a match, so that the time
-        // taken does not tell which one matched.
-        self.tokens.iter().fold(false, |matched, token| {
-            matched | constant_time_eq(token, presented)
-        })
     }
 
     /// A 404; its reason (which may confirm that a check exists) only for a client
@@ -369,36 +351,6 @@ fn accept_header(headers: &HeaderMap) -> Option<String> {
     (!values.is_empty()).then(|| values.join(", "))
 }
 
-/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive);
-/// `None` for no header, another scheme or an empty token.
-fn bearer_token(headers: &HeaderMap) -> Option<&[u8]> {
-    let value = headers.get(header::AUTHORIZATION)?.as_bytes();
-    let (scheme, token) = value.split_at(value.iter().position(|&b| b == b' ')?);
-    if !scheme.eq_ignore_ascii_case(b"Bearer") {
-        return None;
-    }
-    let token = token.trim_ascii();
-    (!token.is_empty()).then_some(token)
-}
-
-/// Whether two byte strings are equal, in a time that depends only on the length of
-/// `presented`: every byte is compared, differences are accumulated rather than
-/// returned early, and a length mismatch is folded in the same way, so that neither
-/// where the first difference lies nor the length of `expected` shows in the timing.
-fn constant_time_eq(expected: &[u8], presented: &[u8]) -> bool {
-    let mut difference = u8::from(expected.len() != presented.len());
-    for (index, &byte) in presented.iter().enumerate() {
-        // Past the end of `expected`, compare against its bytes again (or zero) so that
-        // the loop does the same work whatever the lengths.
-        let other = match expected.len() {
-            0 => 0,
-            len => expected[index % len],
-        };
-        difference |= other ^ byte;
-    }
-    std::hint::black_box(difference) == 0
-}
-
 fn not_acceptable(error: &NotAcceptable) -> String {
     match error {
         NotAcceptable::UnknownFormat(_) => {
@@ -415,36 +367,6 @@ fn not_acceptable(error: &NotAcceptable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(authorization: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_str(authorization).unwrap(),
-        );
-        headers
-    }
-
-    #[test]
-    fn constant_time_eq_is_equality() {
-        assert!(constant_time_eq(b"s3cret", b"s3cret"));
-        assert!(!constant_time_eq(b"s3cret", b"s3creT"));
-        assert!(!constant_time_eq(b"s3cret", b"s3cret!"));
-        assert!(!constant_time_eq(b"s3cret", b"s3cre"));
-        assert!(!constant_time_eq(b"s3cret", b""));
-        assert!(!constant_time_eq(b"", b"x"));
-        assert!(!constant_time_eq(b"ab", b"abab"));
-    }
-
-    #[test]
-    fn the_bearer_token_is_read_from_the_header() {
-        assert_eq!(bearer_token(&headers("Bearer abc")), Some(&b"abc"[..]));
-        assert_eq!(bearer_token(&headers("bEARER  abc ")), Some(&b"abc"[..]));
-        assert_eq!(bearer_token(&headers("Basic abc")), None);
-        assert_eq!(bearer_token(&headers("Bearer ")), None);
-        assert_eq!(bearer_token(&headers("Bearerabc")), None);
-        assert_eq!(bearer_token(&HeaderMap::new()), None);
-    }
 
     #[test]
     fn debug_output_does_not_show_the_tokens() {

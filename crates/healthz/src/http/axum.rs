@@ -8,7 +8,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use axum::routing::any;
 
-use crate::endpoint::{Endpoint, EndpointRequest};
+use super::endpoint::{Endpoint, EndpointRequest};
 
 impl Endpoint {
     /// A router that serves the endpoint at `path` (with and without a trailing slash)
