@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use healthz::{Format, HealthStatus, Outcome, Report, Selection, SelectionError};
+use healthz::{Format, HealthStatus, Report, Selection, SelectionError};
 
 use crate::cli::{CheckArgs, OutputFormat};
 use crate::{config, runtime};
@@ -33,7 +33,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let selection = args
         .checks
         .iter()
-        .fold(Selection::all(), |selection, name| selection.only(name));
+        .fold(Selection::all(), |selection, name| selection.check(name));
     let report = runtime.block_on(config.endpoint.registry().run(&selection));
     // The report goes out first; the shutdown then takes at most a few seconds, even
     // with a check stuck in a system call.
@@ -87,15 +87,16 @@ fn table(report: &Report) -> String {
         .checks
         .iter()
         .map(|check| {
-            let (status, message) = match &check.outcome {
-                Outcome::Working => ("working".to_owned(), String::new()),
-                Outcome::Failed { kind, message } => (kind.to_string(), message.clone()),
-            };
+            let status = check
+                .outcome
+                .error_kind()
+                .map_or("working", |kind| kind.as_str());
+            let message = check.outcome.message().unwrap_or_default();
             [
                 check.name.clone(),
-                status,
+                status.to_owned(),
                 milliseconds(check.duration),
-                message,
+                message.to_owned(),
             ]
         })
         .collect();

@@ -61,9 +61,9 @@ mod blocking;
 mod check;
 pub mod checks;
 mod error;
-mod history;
 mod http;
 pub mod redact;
+mod registration;
 mod registry;
 mod render;
 mod report;
@@ -73,8 +73,9 @@ mod selection;
 pub use check::{Blocking, BlockingHealthCheck, CheckResult, HealthCheck};
 pub use error::{CheckError, ErrorKind, ResultExt};
 pub use http::{Endpoint, EndpointRequest, Unauthorized};
+pub use registration::CheckOptions;
 pub use registry::{
-    BuildError, CheckOptions, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,
+    BuildError, BuildRule, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,
 };
 pub use render::{Format, Renderer, render};
 pub use report::{CheckReport, HealthStatus, HistoryEntry, Outcome, Report};

@@ -1,14 +1,14 @@
 //! The set of registered checks: [`Registry`], built with [`RegistryBuilder`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::check::{Blocking, BlockingHealthCheck, DynHealthCheck, HealthCheck};
-use crate::history::History;
+use crate::registration::{CheckOptions, forbidden_name_character, is_valid_tag};
 use crate::report::Report;
-use crate::runner::{InFlight, Runner};
+use crate::runner::Runner;
 use crate::selection::{Selection, SelectionError};
 
 /// The timeout of a check whose registration sets none.
@@ -17,99 +17,80 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many past runs each check remembers, unless the builder says otherwise.
 pub const DEFAULT_HISTORY_LEN: usize = 30;
 
-/// How a check is registered: its name, timeout, criticality and tags.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct CheckOptions {
-    name: Option<String>,
-    timeout: Option<Duration>,
-    critical: bool,
-    tags: Vec<String>,
-}
-
-impl Default for CheckOptions {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl CheckOptions {
-    /// Critical, untagged, named by the check's `identifier()`, with the registry's
-    /// default timeout.
-    pub fn new() -> Self {
-        Self {
-            name: None,
-            timeout: None,
-            critical: true,
-            tags: Vec::new(),
-        }
-    }
-
-    /// The unique name on the endpoint, instead of the check's `identifier()`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// How long the check may take before the runner stops it.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Whether a failure makes the report unhealthy (`true`, the default) or only
-    /// degraded.
-    pub fn critical(mut self, critical: bool) -> Self {
-        self.critical = critical;
-        self
-    }
-
-    /// Adds the check to a group, served as a sub-path (`/ht/ready/`).
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
-        self.tags.push(tag.into());
-        self
-    }
-
-    /// Adds the check to several groups.
-    pub fn tags<I, S>(mut self, tags: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.tags.extend(tags.into_iter().map(Into::into));
-        self
-    }
-}
-
-/// Why a registry could not be built.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// Why a registry could not be built: which registration broke which rule.
+///
+/// ```
+/// use healthz::{BuildRule, CheckResult, HealthCheck, Registry};
+///
+/// struct Ping;
+/// impl HealthCheck for Ping {
+///     async fn check(&self) -> CheckResult { Ok(()) }
+/// }
+///
+/// let error = Registry::builder().check(Ping).check(Ping).build().unwrap_err();
+/// assert_eq!(error.index, 1);
+/// assert_eq!(error.rule, BuildRule::DuplicateName { first: 0 });
+/// assert_eq!(
+///     error.to_string(),
+///     "check #2 (`Ping`): check #1 has the same name; name one of them differently"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("check #{} (`{}`): {rule}", index + 1, name.escape_debug())]
 #[non_exhaustive]
-pub enum BuildError {
-    /// Two checks have the same name.
-    #[error("two checks are named `{name}`; name one of them differently")]
-    DuplicateName {
-        /// The repeated name.
-        name: String,
-    },
-    /// A check's name is empty.
-    #[error("a check has an empty name")]
+pub struct BuildError {
+    /// The registration's position, from 0, in the order the builder received it.
+    pub index: usize,
+    /// The check's name: the one its options give, else its `identifier()`.
+    pub name: String,
+    /// The rule it broke.
+    pub rule: BuildRule,
+}
+
+/// A rule of [`RegistryBuilder::build`] that a registration broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildRule {
+    /// The name is empty.
+    #[error("the name is empty")]
     EmptyName,
-    /// A check's timeout is zero.
-    #[error("check `{name}` has a zero timeout")]
-    ZeroTimeout {
-        /// The check.
-        name: String,
+    /// The name holds a character that would break an output format: a control
+    /// character (a line break forges a line of the text format), a bidirectional
+    /// control, or `:` (the separator of `application/health+json`'s keys).
+    #[error(
+        "the name holds {}; names may not hold control characters, bidirectional controls or `:`",
+        describe_char(*.character)
+    )]
+    NameCharacter {
+        /// The first such character.
+        character: char,
     },
+    /// An earlier registration has the same name.
+    #[error("check #{} has the same name; name one of them differently", first + 1)]
+    DuplicateName {
+        /// The position of the earlier registration.
+        first: usize,
+    },
+    /// The timeout is zero.
+    #[error("the timeout is zero")]
+    ZeroTimeout,
     /// A tag is not usable as a URL path segment.
     #[error(
-        "check `{name}` has the tag `{tag}`; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+        "the tag `{}` is not a valid group name; tags are non-empty and use only letters, digits, `-`, `_` and `.`",
+        tag.escape_debug()
     )]
     InvalidTag {
-        /// The check.
-        name: String,
         /// The tag.
         tag: String,
     },
+}
+
+/// A character as an error message shows it: `:` as itself, others by code point.
+fn describe_char(character: char) -> String {
+    match character {
+        ':' => "`:`".to_owned(),
+        other => format!("the control character {}", other.escape_unicode()),
+    }
 }
 
 /// Collects checks and their options; [`build`](RegistryBuilder::build) validates them.
@@ -181,62 +162,41 @@ impl RegistryBuilder {
     /// Returns a [`BuildError`] when two checks share a name, a name is empty, a timeout
     /// is zero or a tag is not a valid path segment.
     pub fn build(self) -> Result<Registry, BuildError> {
-        let mut names = HashSet::new();
-        let mut entries = Vec::with_capacity(self.registrations.len());
-        for (check, options) in self.registrations {
-            let name = options
-                .name
-                .unwrap_or_else(|| check.identifier().into_owned());
-            if name.is_empty() {
-                return Err(BuildError::EmptyName);
+        let mut first_with_name = HashMap::new();
+        let mut registrations = Vec::with_capacity(self.registrations.len());
+        for (index, (check, options)) in self.registrations.into_iter().enumerate() {
+            let registration = options.into_registration(check, self.default_timeout);
+            let broken = |rule| BuildError {
+                index,
+                name: registration.name.clone(),
+                rule,
+            };
+            if registration.name.is_empty() {
+                return Err(broken(BuildRule::EmptyName));
             }
-            if !names.insert(name.clone()) {
-                return Err(BuildError::DuplicateName { name });
+            if let Some(character) = forbidden_name_character(&registration.name) {
+                return Err(broken(BuildRule::NameCharacter { character }));
             }
-            let timeout = options.timeout.unwrap_or(self.default_timeout);
-            if timeout.is_zero() {
-                return Err(BuildError::ZeroTimeout { name });
+            if let Some(&first) = first_with_name.get(&registration.name) {
+                return Err(broken(BuildRule::DuplicateName { first }));
             }
-            if let Some(tag) = options.tags.iter().find(|tag| !is_valid_tag(tag)) {
-                return Err(BuildError::InvalidTag {
-                    name,
-                    tag: tag.clone(),
-                });
+            if registration.timeout.is_zero() {
+                return Err(broken(BuildRule::ZeroTimeout));
             }
-            entries.push(Entry {
-                name,
-                check,
-                timeout,
-                critical: options.critical,
-                tags: options.tags,
-                history: History::new(self.history_len),
-                in_flight: InFlight::default(),
-            });
+            if let Some(tag) = registration.tags.iter().find(|tag| !is_valid_tag(tag)) {
+                return Err(broken(BuildRule::InvalidTag { tag: tag.clone() }));
+            }
+            first_with_name.insert(registration.name.clone(), index);
+            registrations.push(registration);
         }
         Ok(Registry {
-            runner: Arc::new(Runner::new(entries, self.warnings_as_errors)),
+            runner: Arc::new(Runner::new(
+                registrations,
+                self.history_len,
+                self.warnings_as_errors,
+            )),
         })
     }
-}
-
-pub(crate) fn is_valid_tag(tag: &str) -> bool {
-    !tag.is_empty()
-        && tag
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && tag != "."
-        && tag != ".."
-}
-
-/// One registered check.
-pub(crate) struct Entry {
-    pub(crate) name: String,
-    pub(crate) check: Arc<dyn DynHealthCheck>,
-    pub(crate) timeout: Duration,
-    pub(crate) critical: bool,
-    pub(crate) tags: Vec<String>,
-    pub(crate) history: History,
-    pub(crate) in_flight: InFlight,
 }
 
 /// The registered checks and the runner that runs them. Cheap to clone (shared state).
@@ -283,9 +243,8 @@ impl Registry {
     /// The check names, in registration order.
     pub fn check_names(&self) -> impl Iterator<Item = &str> {
         self.runner
-            .entries()
-            .iter()
-            .map(|entry| entry.name.as_str())
+            .registrations()
+            .map(|registration| registration.name.as_str())
     }
 
     /// Every tag used by a check, once each, in order of first use.
@@ -293,9 +252,8 @@ impl Registry {
     pub fn tags(&self) -> Vec<&str> {
         let mut seen = HashSet::new();
         self.runner
-            .entries()
-            .iter()
-            .flat_map(|entry| entry.tags.iter().map(String::as_str))
+            .registrations()
+            .flat_map(|registration| registration.tags.iter().map(String::as_str))
             .filter(|tag| seen.insert(*tag))
             .collect()
     }
@@ -310,8 +268,12 @@ impl Registry {
     ///
     /// Returns a [`SelectionError`] when the selection names an unknown group or check.
     pub async fn run(&self, selection: &Selection) -> Result<Arc<Report>, SelectionError> {
-        let indices = selection.resolve(self.runner.entries())?;
-        Ok(Arc::clone(&self.runner).run_shared(indices).await)
+        let indices = selection.resolve(
+            self.runner
+                .registrations()
+                .map(|registration| (registration.name.as_str(), &registration.tags[..])),
+        )?;
+        Ok(Arc::clone(&self.runner).run(indices).await)
     }
 }
 
@@ -327,17 +289,24 @@ mod tests {
         }
     }
 
+    fn rule_broken(builder: RegistryBuilder) -> (usize, BuildRule) {
+        let error = builder.build().unwrap_err();
+        (error.index, error.rule)
+    }
+
     #[test]
-    fn duplicate_names_are_a_build_error() {
+    fn duplicate_names_are_a_build_error_naming_both() {
         let error = Registry::builder()
             .check(Ok1)
+            .check_with(Ok1, CheckOptions::new().name("other"))
             .check(Ok1)
             .build()
             .unwrap_err();
-        assert_eq!(error, BuildError::DuplicateName { name: "Ok1".into() });
+        assert_eq!((error.index, error.name.as_str()), (2, "Ok1"));
+        assert_eq!(error.rule, BuildRule::DuplicateName { first: 0 });
         assert_eq!(
             error.to_string(),
-            "two checks are named `Ok1`; name one of them differently"
+            "check #3 (`Ok1`): check #1 has the same name; name one of them differently"
         );
     }
 
@@ -358,28 +327,40 @@ mod tests {
     fn invalid_options_are_build_errors() {
         let zero = CheckOptions::new().timeout(Duration::ZERO);
         assert_eq!(
-            Registry::builder()
-                .check_with(Ok1, zero)
-                .build()
-                .unwrap_err(),
-            BuildError::ZeroTimeout { name: "Ok1".into() }
+            rule_broken(
+                Registry::builder()
+                    .check(Ok1)
+                    .check_with(Ok1, zero.name("b"))
+            ),
+            (1, BuildRule::ZeroTimeout)
         );
         assert_eq!(
-            Registry::builder()
-                .check_with(Ok1, CheckOptions::new().name(""))
-                .build()
-                .unwrap_err(),
-            BuildError::EmptyName
+            rule_broken(Registry::builder().check_with(Ok1, CheckOptions::new().name(""))),
+            (0, BuildRule::EmptyName)
         );
         assert_eq!(
-            Registry::builder()
-                .check_with(Ok1, CheckOptions::new().tag("a/b"))
-                .build()
-                .unwrap_err(),
-            BuildError::InvalidTag {
-                name: "Ok1".into(),
-                tag: "a/b".into()
-            }
+            rule_broken(Registry::builder().check_with(Ok1, CheckOptions::new().tag("a/b"))),
+            (0, BuildRule::InvalidTag { tag: "a/b".into() })
+        );
+    }
+
+    #[test]
+    fn names_that_would_forge_output_are_build_errors() {
+        let forged = CheckOptions::new().name("a\nFakeCheck: unavailable\nb");
+        let error = Registry::builder()
+            .check_with(Ok1, forged)
+            .build()
+            .unwrap_err();
+        assert_eq!(error.rule, BuildRule::NameCharacter { character: '\n' });
+        assert_eq!(
+            error.to_string(),
+            "check #1 (`a\\nFakeCheck: unavailable\\nb`): the name holds the control character \\u{a}; \
+             names may not hold control characters, bidirectional controls or `:`"
+        );
+        let colon = CheckOptions::new().name("db:primary");
+        assert_eq!(
+            rule_broken(Registry::builder().check_with(Ok1, colon)),
+            (0, BuildRule::NameCharacter { character: ':' })
         );
     }
 

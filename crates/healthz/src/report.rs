@@ -32,6 +32,7 @@ impl HealthStatus {
 
 /// How one check ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The check passed.
     Working,
@@ -46,6 +47,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A failure of the given kind with a public message.
+    #[must_use]
+    pub fn failed(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self::Failed {
+            kind,
+            message: message.into(),
+        }
+    }
+
     /// The public outcome of a check's result.
     #[must_use]
     pub fn from_result(result: &Result<(), CheckError>) -> Self {
@@ -73,6 +83,15 @@ impl Outcome {
         }
     }
 
+    /// The public message, if the check failed.
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Working => None,
+            Self::Failed { message, .. } => Some(message),
+        }
+    }
+
     /// The seed's text: `working` or `<kind>: <message>`.
     #[must_use]
     pub fn text(&self) -> String {
@@ -85,6 +104,7 @@ impl Outcome {
 
 /// One past run of a check, kept in its bounded history.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HistoryEntry {
     /// How it ended (`None` when working).
     pub error_kind: Option<ErrorKind>,
@@ -94,7 +114,47 @@ pub struct HistoryEntry {
     pub finished_at: SystemTime,
 }
 
+impl HistoryEntry {
+    /// A past run: how it ended (`None` when it worked), how long it took, when it
+    /// finished.
+    #[must_use]
+    pub fn new(error_kind: Option<ErrorKind>, duration: Duration, finished_at: SystemTime) -> Self {
+        Self {
+            error_kind,
+            duration,
+            finished_at,
+        }
+    }
+}
+
 /// The result of one check in a run.
+///
+/// The runner makes these; [`CheckReport::new`] and its builder methods make them for
+/// a test of a custom renderer or handler:
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use healthz::{CheckReport, ErrorKind, HealthStatus, Outcome, Report};
+///
+/// /// The renderer under test: the failing checks, one per line.
+/// fn failures(report: &Report) -> String {
+///     let failing = report.checks.iter().filter(|check| !check.outcome.is_working());
+///     failing.map(|check| format!("{}: {}\n", check.name, check.outcome.text())).collect()
+/// }
+///
+/// let report = Report::new(
+///     vec![
+///         CheckReport::new("DatabaseBackend", Outcome::Working),
+///         CheckReport::new("CacheBackend", Outcome::failed(ErrorKind::Unavailable, "connection refused"))
+///             .critical(false)
+///             .duration(Duration::from_millis(3)),
+///     ],
+///     SystemTime::UNIX_EPOCH,
+///     Duration::from_millis(3),
+/// );
+/// assert_eq!(report.status(), HealthStatus::Degraded);
+/// assert_eq!(failures(&report), "CacheBackend: unavailable: connection refused\n");
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CheckReport {
@@ -116,6 +176,81 @@ pub struct CheckReport {
     pub finished_at: SystemTime,
     /// Recent runs, oldest first, this run last.
     pub history: Vec<HistoryEntry>,
+}
+
+impl CheckReport {
+    /// A critical, untagged `component` named `name` that ended with `outcome`, took no
+    /// time, finished at the Unix epoch and has no history; its status follows from its
+    /// outcome and criticality.
+    #[must_use]
+    pub fn new(name: impl Into<String>, outcome: Outcome) -> Self {
+        Self {
+            name: name.into(),
+            component_type: "component",
+            critical: true,
+            tags: Vec::new(),
+            status: check_status(&outcome, true, false),
+            outcome,
+            duration: Duration::ZERO,
+            finished_at: SystemTime::UNIX_EPOCH,
+            history: Vec::new(),
+        }
+    }
+
+    /// Whether a failure makes the report unhealthy; the status follows.
+    #[must_use]
+    pub fn critical(mut self, critical: bool) -> Self {
+        self.critical = critical;
+        self.status = check_status(&self.outcome, critical, false);
+        self
+    }
+
+    /// The status it contributes, when it is not the one that follows from the outcome
+    /// and criticality (a registry with `warnings_as_errors` fails critical warnings).
+    #[must_use]
+    pub fn status(mut self, status: HealthStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The `componentType` in `application/health+json`.
+    #[must_use]
+    pub fn component_type(mut self, component_type: &'static str) -> Self {
+        self.component_type = component_type;
+        self
+    }
+
+    /// The check's tags.
+    #[must_use]
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How long the check took.
+    #[must_use]
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.duration = duration;
+        self
+    }
+
+    /// When the check finished.
+    #[must_use]
+    pub fn finished_at(mut self, finished_at: SystemTime) -> Self {
+        self.finished_at = finished_at;
+        self
+    }
+
+    /// Its recent runs, oldest first.
+    #[must_use]
+    pub fn history(mut self, history: Vec<HistoryEntry>) -> Self {
+        self.history = history;
+        self
+    }
 }
 
 /// The status a check contributes to its report: a warning degrades (or fails, with
@@ -176,34 +311,17 @@ pub(crate) mod fixtures {
 
     /// A critical check that took 12 ms, finished at the epoch, with no history.
     pub(crate) fn check(name: &str, outcome: Outcome) -> CheckReport {
-        CheckReport {
-            status: check_status(&outcome, true, false),
-            name: name.into(),
-            component_type: "component",
-            critical: true,
-            tags: vec![],
-            outcome,
-            duration: Duration::from_millis(12),
-            finished_at: SystemTime::UNIX_EPOCH,
-            history: vec![],
-        }
+        CheckReport::new(name, outcome).duration(Duration::from_millis(12))
     }
 
     /// The same, not critical.
     pub(crate) fn non_critical(name: &str, outcome: Outcome) -> CheckReport {
-        CheckReport {
-            status: check_status(&outcome, false, false),
-            critical: false,
-            ..check(name, outcome)
-        }
+        check(name, outcome).critical(false)
     }
 
     /// A failed outcome.
     pub(crate) fn failed(kind: ErrorKind, message: &str) -> Outcome {
-        Outcome::Failed {
-            kind,
-            message: message.into(),
-        }
+        Outcome::failed(kind, message)
     }
 
     /// A report of the checks, started at the epoch.

@@ -1,7 +1,5 @@
 //! Which checks a request runs: [`Selection`].
 
-use crate::registry::Entry;
-
 /// Groups that exist even when no check carries their tag, so that Kubernetes probes
 /// can point at them from day one: an empty group is healthy (the process answers).
 pub const WELL_KNOWN_GROUPS: [&str; 3] = ["live", "ready", "startup"];
@@ -11,7 +9,7 @@ pub const WELL_KNOWN_GROUPS: [&str; 3] = ["live", "ready", "startup"];
 #[must_use]
 pub struct Selection {
     group: Option<String>,
-    only: Vec<String>,
+    checks: Vec<String>,
     exclude: Vec<String>,
 }
 
@@ -50,9 +48,9 @@ impl Selection {
         self
     }
 
-    /// Keeps only the named check; call again to keep several.
-    pub fn only(mut self, name: impl Into<String>) -> Self {
-        self.only.push(name.into());
+    /// Keeps only the named checks: each call adds one (`?check=NAME`, repeatable).
+    pub fn check(mut self, name: impl Into<String>) -> Self {
+        self.checks.push(name.into());
         self
     }
 
@@ -62,25 +60,29 @@ impl Selection {
         self
     }
 
-    /// The indices of the selected entries, in registration order.
-    pub(crate) fn resolve(&self, entries: &[Entry]) -> Result<Vec<usize>, SelectionError> {
-        let in_group = |entry: &Entry| match &self.group {
+    /// The positions of the selected checks among `checks` (each a name and its tags,
+    /// in registration order), in that order.
+    pub(crate) fn resolve<'a, I>(&self, checks: I) -> Result<Vec<usize>, SelectionError>
+    where
+        I: Iterator<Item = (&'a str, &'a [String])> + Clone,
+    {
+        let in_group = |tags: &[String]| match &self.group {
             None => true,
-            Some(group) => entry.tags.iter().any(|tag| tag == group),
+            Some(group) => tags.iter().any(|tag| tag == group),
         };
         if let Some(group) = &self.group
             && !WELL_KNOWN_GROUPS.contains(&group.as_str())
-            && !entries.iter().any(in_group)
+            && !checks.clone().any(|(_, tags)| in_group(tags))
         {
             return Err(SelectionError::UnknownGroup(group.clone()));
         }
-        for name in self.only.iter().chain(&self.exclude) {
-            let entry = entries
-                .iter()
-                .find(|entry| &entry.name == name)
+        for name in self.checks.iter().chain(&self.exclude) {
+            let (_, tags) = checks
+                .clone()
+                .find(|(check, _)| check == name)
                 .ok_or_else(|| SelectionError::UnknownCheck(name.clone()))?;
             if let Some(group) = &self.group
-                && !in_group(entry)
+                && !in_group(tags)
             {
                 return Err(SelectionError::NotInGroup {
                     check: name.clone(),
@@ -88,15 +90,16 @@ impl Selection {
                 });
             }
         }
-        let selected: Vec<usize> = entries
-            .iter()
+        let selected: Vec<usize> = checks
             .enumerate()
-            .filter(|(_, entry)| in_group(entry))
-            .filter(|(_, entry)| self.only.is_empty() || self.only.contains(&entry.name))
-            .filter(|(_, entry)| !self.exclude.contains(&entry.name))
+            .filter(|(_, (_, tags))| in_group(tags))
+            .filter(|(_, (name, _))| {
+                self.checks.is_empty() || self.checks.iter().any(|c| c == name)
+            })
+            .filter(|(_, (name, _))| !self.exclude.iter().any(|c| c == name))
             .map(|(index, _)| index)
             .collect();
-        let filtered = !self.only.is_empty() || !self.exclude.is_empty();
+        let filtered = !self.checks.is_empty() || !self.exclude.is_empty();
         if selected.is_empty() && filtered {
             return Err(SelectionError::Empty);
         }
@@ -107,82 +110,64 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CheckOptions, CheckResult, HealthCheck, Registry};
 
-    struct Ok1;
-    impl HealthCheck for Ok1 {
-        async fn check(&self) -> CheckResult {
-            Ok(())
-        }
+    /// The names `selection` picks among `db` and `cache` (tagged `ready`) and `disk`.
+    fn names(selection: Selection) -> Result<Vec<&'static str>, SelectionError> {
+        let ready = ["ready".to_owned()];
+        let checks = [("db", &ready[..]), ("cache", &ready[..]), ("disk", &[][..])];
+        let indices = selection.resolve(checks.iter().copied())?;
+        Ok(indices.into_iter().map(|index| checks[index].0).collect())
     }
 
-    async fn names(selection: Selection) -> Result<Vec<String>, SelectionError> {
-        let registry = Registry::builder()
-            .check_with(Ok1, CheckOptions::new().name("db").tag("ready"))
-            .check_with(Ok1, CheckOptions::new().name("cache").tag("ready"))
-            .check_with(Ok1, CheckOptions::new().name("disk"))
-            .build()
-            .unwrap();
-        let report = registry.run(&selection).await?;
-        Ok(report.checks.iter().map(|c| c.name.clone()).collect())
-    }
-
-    #[tokio::test]
-    async fn filters_by_group_then_names() {
+    #[test]
+    fn filters_by_group_then_names() {
+        assert_eq!(names(Selection::all()).unwrap(), ["db", "cache", "disk"]);
         assert_eq!(
-            names(Selection::all()).await.unwrap(),
-            ["db", "cache", "disk"]
-        );
-        assert_eq!(
-            names(Selection::all().group("ready")).await.unwrap(),
+            names(Selection::all().group("ready")).unwrap(),
             ["db", "cache"]
         );
         assert_eq!(
-            names(Selection::all().only("disk").only("db"))
-                .await
-                .unwrap(),
+            names(Selection::all().check("disk").check("db")).unwrap(),
             ["db", "disk"]
         );
         assert_eq!(
-            names(Selection::all().group("ready").exclude("db"))
-                .await
-                .unwrap(),
+            names(Selection::all().group("ready").exclude("db")).unwrap(),
             ["cache"]
         );
     }
 
-    #[tokio::test]
-    async fn unknown_names_are_errors() {
+    #[test]
+    fn unknown_names_are_errors() {
         assert_eq!(
-            names(Selection::all().group("nope")).await,
+            names(Selection::all().group("nope")),
             Err(SelectionError::UnknownGroup("nope".into()))
         );
         assert_eq!(
-            names(Selection::all().only("nope")).await,
+            names(Selection::all().check("nope")),
             Err(SelectionError::UnknownCheck("nope".into()))
         );
         assert_eq!(
-            names(Selection::all().exclude("nope")).await,
+            names(Selection::all().exclude("nope")),
             Err(SelectionError::UnknownCheck("nope".into()))
         );
         assert_eq!(
-            names(Selection::all().group("ready").only("disk")).await,
+            names(Selection::all().group("ready").check("disk")),
             Err(SelectionError::NotInGroup {
                 check: "disk".into(),
                 group: "ready".into()
             })
         );
         assert_eq!(
-            names(Selection::all().only("db").exclude("db")).await,
+            names(Selection::all().check("db").exclude("db")),
             Err(SelectionError::Empty)
         );
     }
 
-    #[tokio::test]
-    async fn well_known_groups_exist_when_empty() {
+    #[test]
+    fn well_known_groups_exist_when_empty() {
         assert_eq!(
-            names(Selection::all().group("live")).await.unwrap(),
-            Vec::<String>::new()
+            names(Selection::all().group("live")).unwrap(),
+            Vec::<&str>::new()
         );
     }
 }

@@ -189,7 +189,7 @@ async fn a_hung_remote_times_out_and_frees_the_runner() {
 
     let start = Instant::now();
     let report = registry
-        .run(&Selection::all().only("RemoteHealth"))
+        .run(&Selection::all().check("RemoteHealth"))
         .await
         .unwrap();
     assert!(report.checks[0].outcome.is_working());

@@ -349,6 +349,28 @@ fn names_are_unique_and_either_named_or_aliased() {
 }
 
 #[test]
+fn names_that_would_forge_output_are_located_at_their_key() {
+    assert_eq!(
+        error("[[check]]\nkind = \"memory\"\nname = \"a\\nFakeCheck: unavailable\\nb\"\n"),
+        "health.toml:3: check #1 (memory): the name `a\\nFakeCheck: unavailable\\nb` is not valid: \
+         the name holds the control character \\u{a}; names may not hold control characters, bidirectional controls or `:`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\nalias = \"db:1\"\n"),
+        "health.toml:4: check #1 (tcp): the name `TcpConnect[db:1]` is not valid: \
+         the name holds `:`; names may not hold control characters, bidirectional controls or `:`"
+    );
+    assert_eq!(
+        error_with(
+            "[[check]]\nkind = \"memory\"\nname = \"${NAME}\"\n",
+            &[("NAME", "x\u{0}")]
+        ),
+        "health.toml:3: check #1 (memory): the name *** is not valid: \
+         the name holds the control character \\u{0}; names may not hold control characters, bidirectional controls or `:`"
+    );
+}
+
+#[test]
 fn interpolation_fills_strings_and_names_unset_variables() {
     let config = parse_with(
         "[[check]]\nkind = \"tcp\"\naddr = \"${HOST}:${PORT:-5432}\"\nalias = \"$${literal}\"\n",

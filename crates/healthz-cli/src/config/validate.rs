@@ -1,15 +1,14 @@
 //! The one validating step: [`RawConfig`] in, [`Config`] (a built endpoint and where to
 //! serve it) out, every error located in the file.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use healthz::{
-    BuildError, CheckOptions, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Endpoint, HealthCheck,
-    Registry, RegistryBuilder, Unauthorized,
+    BuildError, BuildRule, CheckOptions, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Endpoint,
+    HealthCheck, Registry, RegistryBuilder, Unauthorized,
 };
 use toml::Spanned;
 
@@ -42,35 +41,19 @@ pub(super) fn validate(
     let mut builder = Registry::builder()
         .warnings_as_errors(server.warnings_as_errors)
         .history_len(server.history);
-    let mut first_with_name: HashMap<String, usize> = HashMap::new();
     let mut checks = Vec::with_capacity(raw.check.len());
     let mut expected_dirs = Vec::new();
     for (index, check) in raw.check.iter().enumerate() {
-        let number = index + 1;
-        let registered = register(builder, number, check, diagnostics, base_dir)?;
+        let registered = register(builder, index + 1, check, diagnostics, base_dir)?;
         builder = registered.builder;
-        if let Some(&first) = first_with_name.get(&registered.name) {
-            let section = registered.section;
-            let span = naming_span(check);
-            let name = if diagnostics.is_interpolated(&span) {
-                REDACTED.to_owned()
-            } else {
-                format!("`{}`", registered.name)
-            };
-            return Err(diagnostics.error(
-                span,
-                format!(
-                    "{section}: check #{first} has the same name {name}; give one of them an `alias` or a `name`"
-                ),
-            ));
-        }
-        first_with_name.insert(registered.name.clone(), number);
         checks.push(registered.name);
         expected_dirs.extend(registered.expected_dir);
     }
+    // The registry's own rules (unique names, characters a name may hold, tags), with
+    // each broken one located at the key that caused it.
     let registry = builder
         .build()
-        .map_err(|error| build_error(&error, &raw, &checks, diagnostics))?;
+        .map_err(|error| build_error(&error, &raw, diagnostics))?;
     let mut endpoint = Endpoint::new(registry)
         .failure_status(server.failure_status)
         .degraded_status(server.degraded_status);
@@ -302,7 +285,6 @@ pub(super) struct Registrar {
     builder: RegistryBuilder,
     options: CheckOptions,
     naming: Naming,
-    section: Section,
 }
 
 /// How a check is named: explicitly, or by its identifier and an optional alias.
@@ -324,7 +306,6 @@ impl Registrar {
                 .builder
                 .check_with(check, self.options.name(name.clone())),
             name,
-            section: self.section,
             expected_dir: None,
         }
     }
@@ -334,7 +315,6 @@ impl Registrar {
 pub(super) struct Registered {
     builder: RegistryBuilder,
     name: String,
-    section: Section,
     expected_dir: Option<PathBuf>,
 }
 
@@ -430,7 +410,6 @@ fn register(
         builder,
         options,
         naming,
-        section: section.clone(),
     };
     kind.register(&keys, registrar)
 }
@@ -450,9 +429,8 @@ fn non_empty(
     Ok(value.get_ref().clone())
 }
 
-/// Where a duplicate name comes from: `name`, else `alias`, else `kind`.
-fn naming_span(check: &Spanned<RawCheck>) -> std::ops::Range<usize> {
-    let check = check.get_ref();
+/// Where a check's name comes from: `name`, else `alias`, else `kind`.
+fn naming_span(check: &RawCheck) -> std::ops::Range<usize> {
     check
         .name
         .as_ref()
@@ -461,61 +439,62 @@ fn naming_span(check: &Spanned<RawCheck>) -> std::ops::Range<usize> {
         .span()
 }
 
-/// Locates an error the registry found that the steps above do not check themselves
-/// (the syntax of tags is the library's to define).
-fn build_error(
-    error: &BuildError,
-    raw: &RawConfig,
-    names: &[String],
-    diagnostics: &Diagnostics<'_>,
-) -> ConfigError {
-    let index = match error {
-        BuildError::InvalidTag { name, .. }
-        | BuildError::DuplicateName { name }
-        | BuildError::ZeroTimeout { name } => names.iter().position(|n| n == name).unwrap_or(0),
-        _ => 0,
-    };
-    let Some(check) = raw.check.get(index) else {
+/// Locates a rule of the registry that a check broke. Each `[[check]]` registers one
+/// check, so the registration's index is the check's.
+fn build_error(error: &BuildError, raw: &RawConfig, diagnostics: &Diagnostics<'_>) -> ConfigError {
+    let Some(check) = raw.check.get(error.index) else {
         return diagnostics.error(0..0, error);
     };
-    // Validated by now, so a known name and never an interpolated secret.
     let section = Section::Check {
-        number: index + 1,
+        number: error.index + 1,
         kind: Kind::from_name(check.get_ref().kind.get_ref()).map(|kind| kind.name().to_owned()),
     };
     let check_span = check.span();
     let check = check.get_ref();
-    if let BuildError::InvalidTag { tag, .. } = error
-        && let Some(tags) = &check.tags
-    {
-        // The tags line, where the key is; the message shows the tag (or `***` when it
-        // was interpolated) and the library's rule.
-        let shown = tags
-            .get_ref()
-            .iter()
-            .find(|t| t.get_ref() == tag)
-            .map_or_else(|| format!("`{tag}`"), |t| diagnostics.shown(t));
-        let message = error.to_string();
-        let rule = message
-            .split_once("; ")
-            .map_or(message.as_str(), |(_, rule)| rule);
-        let problem = if tag.is_empty() {
-            format!("a tag is empty; {rule}")
-        } else {
-            format!("{shown} is not a valid tag; {rule}")
-        };
-        return diagnostics.error(tags.span(), format!("{section}: `tags`: {problem}"));
-    }
-    // The library's message names the check, which may have come from an interpolated
-    // value.
-    let mut message = error.to_string();
-    for value in [check.name.as_ref(), check.alias.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        message = diagnostics.redact(&value.span(), &message);
-    }
-    diagnostics.error(check_span, format!("{section}: {message}"))
+    let naming = naming_span(check);
+    // The name may have come from an interpolated value: then it is not shown.
+    let name = if diagnostics.is_interpolated(&naming) {
+        REDACTED.to_owned()
+    } else {
+        format!("`{}`", error.name.escape_debug())
+    };
+    let (span, problem) = match &error.rule {
+        BuildRule::DuplicateName { first } => (
+            naming,
+            format!(
+                "check #{} has the same name {name}; give one of them an `alias` or a `name`",
+                first + 1
+            ),
+        ),
+        BuildRule::NameCharacter { .. } | BuildRule::EmptyName => (
+            naming,
+            format!("the name {name} is not valid: {}", error.rule),
+        ),
+        BuildRule::InvalidTag { tag } => match &check.tags {
+            Some(tags) => {
+                // The message shows the tag, or `***` when it was interpolated.
+                let shown = tags
+                    .get_ref()
+                    .iter()
+                    .find(|t| t.get_ref() == tag)
+                    .map_or_else(|| format!("`{tag}`"), |t| diagnostics.shown(t));
+                let problem = if tag.is_empty() {
+                    "a tag is empty".to_owned()
+                } else {
+                    format!("{shown} is not a valid tag")
+                };
+                (
+                    tags.span(),
+                    format!(
+                        "`tags`: {problem}; tags are non-empty and use only letters, digits, `-`, `_` and `.`"
+                    ),
+                )
+            }
+            None => (check_span, error.rule.to_string()),
+        },
+        _ => (check_span, error.rule.to_string()),
+    };
+    diagnostics.error(span, format!("{section}: {problem}"))
 }
 
 #[cfg(test)]

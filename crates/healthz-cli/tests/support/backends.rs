@@ -16,7 +16,7 @@ use healthz::redact::redact_url;
 
 /// One backend server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
+pub(crate) enum Service {
     Postgres,
     Mysql,
     Redis,
@@ -31,7 +31,7 @@ pub enum Service {
 
 impl Service {
     /// The name in `HEALTHZ_SKIP_BACKEND_TESTS` and in messages.
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
             Self::Mysql => "mysql",
@@ -46,7 +46,7 @@ impl Service {
     }
 
     /// The server, for people.
-    pub const fn title(self) -> &'static str {
+    pub(crate) const fn title(self) -> &'static str {
         match self {
             Self::Postgres => "PostgreSQL",
             Self::Mysql => "MySQL/MariaDB",
@@ -61,7 +61,7 @@ impl Service {
     }
 
     /// The environment variable that overrides the address.
-    pub const fn var(self) -> &'static str {
+    pub(crate) const fn var(self) -> &'static str {
         match self {
             Self::Postgres => "HEALTHZ_TEST_POSTGRES_URL",
             Self::Mysql => "HEALTHZ_TEST_MYSQL_URL",
@@ -105,7 +105,7 @@ impl Service {
 
     /// The server's URL (or address, for Memcached), after checking that it accepts
     /// connections; the test fails here, naming the service, when it does not.
-    pub fn require(self) -> String {
+    pub(crate) fn require(self) -> String {
         let address = std::env::var(self.var()).unwrap_or_else(|_| self.default_address().into());
         let host_port = host_port(&address, self.default_port());
         let shown = redact_url(&address);
@@ -131,7 +131,7 @@ impl Service {
 
 /// Whether the tests that need `services` are explicitly opted out; says so when they
 /// are.
-pub fn skipped(services: &[Service]) -> bool {
+pub(crate) fn skipped(services: &[Service]) -> bool {
     let skip = std::env::var("HEALTHZ_SKIP_BACKEND_TESTS").unwrap_or_default();
     let opted_out = skip
         .split(',')
@@ -157,7 +157,7 @@ fn host_port(address: &str, default_port: u16) -> String {
 }
 
 /// `url` with `password` set for its user (`scheme://user:password@host…`).
-pub fn with_password(url: &str, password: &str) -> String {
+pub(crate) fn with_password(url: &str, password: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
     let (user, host) = match rest.rsplit_once('@') {
         Some((user_info, host)) => (user_info.split(':').next().unwrap_or_default(), host),
@@ -168,14 +168,14 @@ pub fn with_password(url: &str, password: &str) -> String {
 
 /// A bucket of the test's own on the S3 server, deleted (it is empty by then: the check
 /// removes its probe objects) when dropped.
-pub struct Bucket {
+pub(crate) struct Bucket {
     pub endpoint: String,
     pub name: String,
 }
 
 impl Bucket {
     /// Creates a uniquely named bucket with an unsigned `PUT`, which moto accepts.
-    pub fn create(endpoint: &str) -> Self {
+    pub(crate) fn create(endpoint: &str) -> Self {
         let name = format!(
             "hc-cli-test-{}-{:x}",
             std::process::id(),
@@ -241,20 +241,20 @@ fn request(endpoint: &str, method: &str, path: &str) -> Result<u16, String> {
 /// Its namespace (Celery's `control_exchange`) and queue are the CLI tests' own and fixed:
 /// no other test's worker answers the checks here, and the exchanges and queue Celery
 /// declares for good are the same ones run after run instead of piling up.
-pub struct Worker {
+pub(crate) struct Worker {
     broker: &'static str,
     name: String,
 }
 
 impl Worker {
     /// The CLI tests' namespace.
-    pub const NAMESPACE: &str = "hc-cli-test";
+    pub(crate) const NAMESPACE: &str = "hc-cli-test";
     /// The queue the worker consumes.
-    pub const QUEUE: &str = "hc-cli-test-emails";
+    pub(crate) const QUEUE: &str = "hc-cli-test-emails";
 
     /// Starts a worker on `broker` (`amqp` or `redis`, as the script takes it), which
     /// returns once the worker answers `celery inspect ping`.
-    pub fn start(broker: &'static str) -> Self {
+    pub(crate) fn start(broker: &'static str) -> Self {
         let name = format!(
             "hc-cli-{}-{:x}",
             std::process::id(),
@@ -319,7 +319,7 @@ fn script(args: &[&str]) -> Result<(), String> {
 }
 
 /// The Redis broker `scripts/celery-worker.sh redis` gives its workers.
-pub fn celery_redis_url() -> String {
+pub(crate) fn celery_redis_url() -> String {
     std::env::var("HEALTHZ_TEST_CELERY_REDIS_URL")
         .unwrap_or_else(|_| "redis://127.0.0.1:6379/5".to_owned())
 }

@@ -3,7 +3,7 @@
 // Each test file uses its own part of these helpers.
 #![allow(dead_code)]
 
-pub mod backends;
+pub(crate) mod backends;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -12,11 +12,11 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_healthz");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_healthz");
 
 /// A command for the binary, run in `dir`, with an environment that does not leak the
 /// developer's settings into the test.
-pub fn healthz(dir: &Path) -> Command {
+pub(crate) fn healthz(dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir)
@@ -27,12 +27,12 @@ pub fn healthz(dir: &Path) -> Command {
 }
 
 /// Runs the binary in `dir` with `args` and waits for it.
-pub fn run(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
     healthz(dir).args(args).output().expect("the binary runs")
 }
 
 /// The exit code, stdout and stderr of a finished run, for assertions.
-pub struct Ran {
+pub(crate) struct Ran {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -59,31 +59,31 @@ impl std::fmt::Debug for Ran {
 }
 
 /// Runs the binary and returns what it did.
-pub fn ran(dir: &Path, args: &[&str]) -> Ran {
+pub(crate) fn ran(dir: &Path, args: &[&str]) -> Ran {
     run(dir, args).into()
 }
 
 /// A fresh temporary directory.
-pub fn temp_dir() -> tempfile::TempDir {
+pub(crate) fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("a temporary directory")
 }
 
 /// Writes `text` to `dir/name` and returns its path.
-pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("the file is written");
     path
 }
 
 /// A loopback port that nothing listens on (it was free a moment ago).
-pub fn closed_port() -> u16 {
+pub(crate) fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("its address").port()
 }
 
 /// Waits up to `limit` for `child` to exit; kills it (only it, by handle) and returns
 /// `None` when it has not.
-pub fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+pub(crate) fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().expect("the child can be waited on") {
@@ -106,7 +106,7 @@ pub fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 /// writes to, so `getaddrinfo` blocks in `open` until the process ends. Set
 /// [`StuckLookup::VAR`] to [`StuckLookup::path`] in the binary's environment.
 #[cfg(unix)]
-pub struct StuckLookup {
+pub(crate) struct StuckLookup {
     _dir: tempfile::TempDir,
     path: PathBuf,
 }
@@ -114,12 +114,12 @@ pub struct StuckLookup {
 #[cfg(unix)]
 impl StuckLookup {
     /// The variable to set.
-    pub const VAR: &str = "HOSTALIASES";
+    pub(crate) const VAR: &str = "HOSTALIASES";
     /// The host name to look up.
-    pub const HOST: &str = "healthz-stuck-lookup";
+    pub(crate) const HOST: &str = "healthz-stuck-lookup";
 
     /// Makes the FIFO.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = temp_dir();
         let path = dir.path().join("hostaliases.fifo");
         let status = Command::new("mkfifo")
@@ -131,13 +131,13 @@ impl StuckLookup {
     }
 
     /// The FIFO.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
 
 /// A running `healthz serve`, killed when dropped.
-pub struct Server {
+pub(crate) struct Server {
     pub child: Child,
     pub addr: SocketAddr,
     /// The URL the binary announced on stdout.
@@ -147,12 +147,12 @@ pub struct Server {
 impl Server {
     /// Starts `serve --bind 127.0.0.1:0` with `args` in `dir` and waits for its
     /// announcement.
-    pub fn start(dir: &Path, args: &[&str]) -> Self {
+    pub(crate) fn start(dir: &Path, args: &[&str]) -> Self {
         Self::start_command(healthz(dir), args)
     }
 
     /// Like [`Server::start`], from a prepared command (for its environment).
-    pub fn start_command(mut command: Command, args: &[&str]) -> Self {
+    pub(crate) fn start_command(mut command: Command, args: &[&str]) -> Self {
         let mut child = command
             .arg("serve")
             .args(["--bind", "127.0.0.1:0"])
@@ -183,17 +183,17 @@ impl Server {
     }
 
     /// GETs `path` from the server.
-    pub fn get(&self, path: &str) -> Response {
+    pub(crate) fn get(&self, path: &str) -> Response {
         get(self.addr, path)
     }
 
     /// GETs `path` from the server with extra request headers.
-    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+    pub(crate) fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
         get_with(self.addr, path, headers)
     }
 
     /// Sends `signal` (`TERM`, `INT`) to the server.
-    pub fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(self.child.id().to_string())
@@ -203,7 +203,7 @@ impl Server {
     }
 
     /// Waits up to `limit` for the server to exit, and returns its status.
-    pub fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+    pub(crate) fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().expect("the child can be waited on") {
@@ -228,7 +228,7 @@ impl Drop for Server {
 
 /// An HTTP response, as the tiny client below reads it.
 #[derive(Debug)]
-pub struct Response {
+pub(crate) struct Response {
     pub status: u16,
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
@@ -237,7 +237,7 @@ pub struct Response {
 
 impl Response {
     /// The first header named `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(key, _)| key == name)
@@ -247,12 +247,12 @@ impl Response {
 
 /// GET over HTTP/1.1 with `Connection: close`, so the body is the rest of the stream:
 /// enough for the server under test, which sends a `Content-Length` and no chunks.
-pub fn get(addr: SocketAddr, path: &str) -> Response {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> Response {
     get_with(addr, path, &[])
 }
 
 /// [`get`] with extra request headers.
-pub fn get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
+pub(crate) fn get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
     let extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))

@@ -113,7 +113,7 @@ impl Mqtt {
     }
 
     fn options(&self) -> MqttOptions {
-        let client_id = format!("healthz-{:010x}", fastrand::u64(..1 << 40));
+        let client_id = format!("healthz-{:015x}", fastrand::u64(..1 << 60));
         let mut options = MqttOptions::new(client_id, self.host.clone(), self.port);
         options.set_clean_session(true);
         if let Some((user, password)) = &self.credentials {

@@ -333,7 +333,7 @@ fn selection(sub_path: &str, query: &Query) -> Result<Selection, String> {
         selection = selection.group(trimmed);
     }
     for name in &query.checks {
-        selection = selection.only(name);
+        selection = selection.check(name);
     }
     for name in &query.excludes {
         selection = selection.exclude(name);

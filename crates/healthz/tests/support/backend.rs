@@ -14,18 +14,18 @@ use healthz::{CheckOptions, HealthCheck, Registry, Report, Selection};
 
 /// The variable that opts out of backend tests: a comma-separated list of services, or
 /// `all`. CI never sets it.
-pub const SKIP_VAR: &str = "HEALTHZ_SKIP_BACKEND_TESTS";
+pub(crate) const SKIP_VAR: &str = "HEALTHZ_SKIP_BACKEND_TESTS";
 
 /// How to start most test servers, for [`require`].
-pub const START: &str = "Start it with scripts/services.sh.";
+pub(crate) const START: &str = "Start it with scripts/services.sh.";
 
 /// The value of the variable `var`, or `default` when it is not set.
-pub fn env_or(var: &str, default: &str) -> String {
+pub(crate) fn env_or(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_owned())
 }
 
 /// Whether the tests of `service` are explicitly opted out (and says so).
-pub fn skipped(service: &str) -> bool {
+pub(crate) fn skipped(service: &str) -> bool {
     let skip = std::env::var(SKIP_VAR).unwrap_or_default();
     let skipped = skip
         .split(',')
@@ -38,7 +38,7 @@ pub fn skipped(service: &str) -> bool {
 
 /// The server of `service`: the value of `var` (`default` when unset), or `None` when
 /// these tests are explicitly opted out.
-pub fn server(service: &str, var: &str, default: &str) -> Option<String> {
+pub(crate) fn server(service: &str, var: &str, default: &str) -> Option<String> {
     if skipped(service) {
         return None;
     }
@@ -48,7 +48,7 @@ pub fn server(service: &str, var: &str, default: &str) -> Option<String> {
 /// Fails the test, naming the service, unless `probe` succeeds within 10 s; returns
 /// what it made. `at` is where the service was looked for, `var` the variable that
 /// sets it, and `start` the sentence that says how to start it.
-pub async fn require<T, E: Display>(
+pub(crate) async fn require<T, E: Display>(
     service: &str,
     at: impl Display,
     var: &str,
@@ -63,7 +63,7 @@ pub async fn require<T, E: Display>(
 }
 
 /// `url` with the database and the user replaced.
-pub fn with_user_and_database(url: &str, user_info: &str, database: &str) -> String {
+pub(crate) fn with_user_and_database(url: &str, user_info: &str, database: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let host_and_path = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
     let host = host_and_path.split(['/', '?']).next().unwrap();
@@ -71,7 +71,7 @@ pub fn with_user_and_database(url: &str, user_info: &str, database: &str) -> Str
 }
 
 /// Runs `check` alone under `timeout`; returns the report and how long the run took.
-pub async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
+pub(crate) async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>, Duration) {
     let registry = Registry::builder()
         .check_with(check, CheckOptions::new().timeout(timeout))
         .build()
@@ -82,18 +82,18 @@ pub async fn run_one(check: impl HealthCheck, timeout: Duration) -> (Arc<Report>
 }
 
 /// The outcome of the report's first check.
-pub fn text(report: &Report) -> String {
+pub(crate) fn text(report: &Report) -> String {
     report.checks[0].outcome.text()
 }
 
 /// The outcome of `check` run alone under a 5 s timeout.
-pub async fn outcome(check: impl HealthCheck) -> String {
+pub(crate) async fn outcome(check: impl HealthCheck) -> String {
     let (report, _) = run_one(check, Duration::from_secs(5)).await;
     text(&report)
 }
 
 /// Serves `router` on a free loopback port for the rest of the test.
-pub async fn serve(router: axum::Router) -> SocketAddr {
+pub(crate) async fn serve(router: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -102,7 +102,7 @@ pub async fn serve(router: axum::Router) -> SocketAddr {
 
 /// Runs `check`, pointed where nothing listens, under a 10 s timeout and fails the
 /// test unless it gave up within 5 s; returns its outcome.
-pub async fn nothing_listening(check: impl HealthCheck) -> String {
+pub(crate) async fn nothing_listening(check: impl HealthCheck) -> String {
     let (report, took) = run_one(check, Duration::from_secs(10)).await;
     eprintln!("nothing listening: {took:?}: {}", text(&report));
     assert!(took < Duration::from_secs(5), "took {took:?}");
@@ -110,7 +110,7 @@ pub async fn nothing_listening(check: impl HealthCheck) -> String {
 }
 
 /// Fails the test unless `text` says the connection was refused.
-pub fn assert_refused(text: &str) {
+pub(crate) fn assert_refused(text: &str) {
     assert!(text.starts_with("unavailable: cannot connect: "), "{text}");
     assert!(text.to_lowercase().contains("refused"), "{text}");
 }
@@ -121,7 +121,7 @@ pub fn assert_refused(text: &str) {
 /// was reached (`hung_accepted` counts its connections), and a run of only the working
 /// check is not held up by anything left over (it takes less than `free_within`).
 /// With `explain`, the working check's outcome is in the failure messages.
-pub async fn assert_hung_times_out_and_frees_the_runner(
+pub(crate) async fn assert_hung_times_out_and_frees_the_runner(
     hung_accepted: impl Fn() -> usize,
     hung_check: impl HealthCheck,
     check: impl HealthCheck,
@@ -164,7 +164,7 @@ pub async fn assert_hung_times_out_and_frees_the_runner(
 
     // A run of only the working check is not held up by anything left over.
     let start = Instant::now();
-    let report = registry.run(&Selection::all().only(name)).await.unwrap();
+    let report = registry.run(&Selection::all().check(name)).await.unwrap();
     if explain {
         assert!(report.checks[0].outcome.is_working(), "{}", text(&report));
     } else {
@@ -174,7 +174,7 @@ pub async fn assert_hung_times_out_and_frees_the_runner(
 }
 
 /// How many established TCP connections to `port` this machine has (Linux).
-pub fn established_to(port: u16) -> usize {
+pub(crate) fn established_to(port: u16) -> usize {
     let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
     table
         .lines()
@@ -190,7 +190,7 @@ pub fn established_to(port: u16) -> usize {
 }
 
 /// Asserts that every check of the report works, naming the first that does not.
-pub fn assert_all_working(report: &Report) {
+pub(crate) fn assert_all_working(report: &Report) {
     for check in &report.checks {
         assert!(
             check.outcome.is_working(),

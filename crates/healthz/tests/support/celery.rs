@@ -17,14 +17,14 @@ const SKIP_VAR: &str = "HEALTHZ_SKIP_BACKEND_TESTS";
 
 /// The brokers a Celery worker can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Broker {
+pub(crate) enum Broker {
     Amqp,
     Redis,
 }
 
 impl Broker {
     /// The broker's name as `scripts/celery-worker.sh` takes it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Amqp => "amqp",
             Self::Redis => "redis",
@@ -32,7 +32,7 @@ impl Broker {
     }
 
     /// The variable holding the broker's URL, as the script reads it.
-    pub fn url_var(self) -> &'static str {
+    pub(crate) fn url_var(self) -> &'static str {
         match self {
             Self::Amqp => "HEALTHZ_TEST_CELERY_AMQP_URL",
             Self::Redis => "HEALTHZ_TEST_CELERY_REDIS_URL",
@@ -40,7 +40,7 @@ impl Broker {
     }
 
     /// The broker's URL: the variable, or the script's loopback default.
-    pub fn url(self) -> String {
+    pub(crate) fn url(self) -> String {
         std::env::var(self.url_var()).unwrap_or_else(|_| {
             match self {
                 Self::Amqp => "amqp://guest:guest@127.0.0.1:5672//",
@@ -51,12 +51,12 @@ impl Broker {
     }
 
     /// A check on this broker's URL with its defaults.
-    pub fn check(self) -> Celery {
+    pub(crate) fn check(self) -> Celery {
         self.check_at(&self.url())
     }
 
     /// A check on `url`, an URL of this broker's kind.
-    pub fn check_at(self, url: &str) -> Celery {
+    pub(crate) fn check_at(self, url: &str) -> Celery {
         match self {
             Self::Amqp => Celery::amqp(url),
             Self::Redis => Celery::redis(url),
@@ -65,7 +65,7 @@ impl Broker {
     }
 
     /// `url` of this kind pointing at another address.
-    pub fn url_at(self, addr: std::net::SocketAddr) -> String {
+    pub(crate) fn url_at(self, addr: std::net::SocketAddr) -> String {
         match self {
             Self::Amqp => format!("amqp://guest:s3cr3t-PASSWORD@{addr}//"),
             Self::Redis => format!("redis://:s3cr3t-PASSWORD@{addr}/5"),
@@ -74,7 +74,7 @@ impl Broker {
 }
 
 /// True when the Celery tests are explicitly opted out.
-pub fn skipped() -> bool {
+pub(crate) fn skipped() -> bool {
     let skip = std::env::var(SKIP_VAR).unwrap_or_default();
     let skipped = skip
         .split(',')
@@ -86,7 +86,7 @@ pub fn skipped() -> bool {
 }
 
 /// Fails the test, naming the broker, when nothing answers at its address.
-pub fn require_broker(broker: Broker) {
+pub(crate) fn require_broker(broker: Broker) {
     let url = broker.url();
     let (_, rest) = url.split_once("://").expect("a broker URL");
     let authority = rest.split('/').next().unwrap_or(rest);
@@ -111,12 +111,12 @@ pub fn require_broker(broker: Broker) {
 }
 
 /// A name no other test uses: `hc-<what>-<random>`.
-pub fn unique(what: &str) -> String {
+pub(crate) fn unique(what: &str) -> String {
     format!("hc-{what}-{:08x}", fastrand::u32(..))
 }
 
 /// A running Celery worker, stopped when dropped.
-pub struct Worker {
+pub(crate) struct Worker {
     broker: Broker,
     name: String,
     namespace: String,
@@ -129,7 +129,7 @@ pub struct Worker {
 impl Worker {
     /// Starts a worker in a namespace of its own, consuming `queues` (names unique to
     /// the test). Returns once the worker answers `celery inspect ping`.
-    pub fn start(broker: Broker, queues: &[&str]) -> Self {
+    pub(crate) fn start(broker: Broker, queues: &[&str]) -> Self {
         let mut worker = Self::start_in(broker, &unique("ns"), queues);
         worker.own_namespace = true;
         worker
@@ -137,7 +137,7 @@ impl Worker {
 
     /// Starts a worker in `namespace` (Celery's `control_exchange`), consuming
     /// `queues` (names unique to the test).
-    pub fn start_in(broker: Broker, namespace: &str, queues: &[&str]) -> Self {
+    pub(crate) fn start_in(broker: Broker, namespace: &str, queues: &[&str]) -> Self {
         require_broker(broker);
         let name = unique("worker");
         let mut args = vec![
@@ -168,12 +168,12 @@ impl Worker {
     }
 
     /// The worker's namespace, to give the check as its `control_exchange`.
-    pub fn namespace(&self) -> &str {
+    pub(crate) fn namespace(&self) -> &str {
         &self.namespace
     }
 
     /// Stops the worker and waits until it has exited.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if std::mem::take(&mut self.running) {
             script(&["stop", self.broker.name(), "--name", &self.name]);
         }
@@ -203,7 +203,7 @@ impl Drop for Worker {
 }
 
 /// The control exchanges of a Celery namespace.
-pub fn namespace_exchanges(namespace: &str) -> [String; 2] {
+pub(crate) fn namespace_exchanges(namespace: &str) -> [String; 2] {
     [
         format!("{namespace}.pidbox"),
         format!("reply.{namespace}.pidbox"),
@@ -213,7 +213,7 @@ pub fn namespace_exchanges(namespace: &str) -> [String; 2] {
 /// Removes throwaway exchanges, with their kombu bindings on Redis, from the broker.
 /// Celery declares its control exchanges for good, and kombu keeps a Redis binding
 /// table per queue; a test's unique names would otherwise pile up run after run.
-pub fn forget(broker: Broker, exchanges: Vec<String>) {
+pub(crate) fn forget(broker: Broker, exchanges: Vec<String>) {
     let url = broker.url();
     // Called from `Drop` inside the test's runtime, which cannot block on a future:
     // a thread of its own runs one.
@@ -280,7 +280,7 @@ fn script(args: &[&str]) {
 
 /// The check's reply queues of `namespace` still on the broker: queues (RabbitMQ) or
 /// keys and bindings (Redis) named `….reply.<namespace>.pidbox`.
-pub async fn reply_queues_left(broker: Broker, namespace: &str) -> Vec<String> {
+pub(crate) async fn reply_queues_left(broker: Broker, namespace: &str) -> Vec<String> {
     let suffix = format!(".reply.{namespace}.pidbox");
     match broker {
         Broker::Amqp => {

@@ -10,10 +10,10 @@ use tracing::{Event, Metadata, Subscriber};
 
 /// The text of every event and span field recorded while it was the default subscriber.
 #[derive(Clone, Default)]
-pub struct Logs(Arc<Mutex<String>>);
+pub(crate) struct Logs(Arc<Mutex<String>>);
 
 impl Logs {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.0.lock().unwrap().clone()
     }
 }

@@ -3,7 +3,7 @@
 
 #![allow(dead_code, missing_docs)]
 
-pub mod net;
+pub(crate) mod net;
 
 use axum::Router;
 use axum::body::Body;
@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 /// Always works.
-pub struct Working;
+pub(crate) struct Working;
 impl HealthCheck for Working {
     async fn check(&self) -> CheckResult {
         Ok(())
@@ -21,31 +21,31 @@ impl HealthCheck for Working {
 }
 
 /// Always fails with the given error, made afresh each run.
-pub struct Failing(pub fn() -> CheckError);
+pub(crate) struct Failing(pub fn() -> CheckError);
 impl HealthCheck for Failing {
     async fn check(&self) -> CheckResult {
         Err((self.0)())
     }
 }
 
-pub fn unavailable() -> CheckError {
+pub(crate) fn unavailable() -> CheckError {
     CheckError::unavailable("connection refused")
 }
 
-pub fn warning() -> CheckError {
+pub(crate) fn warning() -> CheckError {
     CheckError::warning("disk 91% full")
 }
 
 /// A response with its body read.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
 }
 
 impl Answer {
-    pub fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
@@ -55,7 +55,7 @@ impl Answer {
 }
 
 /// Sends a request through the router, without a server.
-pub async fn send(router: &Router, request: Request<Body>) -> Answer {
+pub(crate) async fn send(router: &Router, request: Request<Body>) -> Answer {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -68,7 +68,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Answer {
 }
 
 /// `GET uri` with the given headers.
-pub async fn get(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
+pub(crate) async fn get(router: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
     let mut request = Request::get(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 /// A loopback address where nothing listens: a port that was bound, then released.
-pub fn closed_port() -> SocketAddr {
+pub(crate) fn closed_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener
         .local_addr()
@@ -18,14 +18,14 @@ pub fn closed_port() -> SocketAddr {
 
 /// A listener that accepts connections and never answers, like a backend whose process
 /// hangs. Connections stay open until the value is dropped.
-pub struct HungListener {
+pub(crate) struct HungListener {
     addr: SocketAddr,
     held: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 impl HungListener {
     /// Starts listening on a free loopback port.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener
             .local_addr()
@@ -44,12 +44,12 @@ impl HungListener {
     }
 
     /// The address to point a check at.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// How many connections it has accepted so far.
-    pub fn accepted(&self) -> usize {
+    pub(crate) fn accepted(&self) -> usize {
         self.held.lock().unwrap().len()
     }
 }
@@ -57,7 +57,7 @@ impl HungListener {
 /// A TCP proxy to the server of `url` that holds every chunk for a millisecond before
 /// passing it on, so that short timeouts cut a probe at every stage. Returns `url`
 /// pointing at the proxy.
-pub async fn slow_proxy(url: &str, default_port: u16) -> String {
+pub(crate) async fn slow_proxy(url: &str, default_port: u16) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
     use tokio::net::{TcpListener, TcpStream};

@@ -6,13 +6,13 @@ use std::sync::Mutex;
 use crate::report::HistoryEntry;
 
 /// The last `capacity` runs of one check, oldest first.
-pub(crate) struct History {
+pub(super) struct History {
     capacity: usize,
     entries: Mutex<VecDeque<HistoryEntry>>,
 }
 
 impl History {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         Self {
             capacity,
             entries: Mutex::new(VecDeque::with_capacity(capacity)),
@@ -21,7 +21,7 @@ impl History {
 
     /// Appends a run, dropping the oldest past the capacity; returns the run before it
     /// (to log state changes) and a snapshot of the history.
-    pub(crate) fn record(&self, entry: HistoryEntry) -> (Option<HistoryEntry>, Vec<HistoryEntry>) {
+    pub(super) fn record(&self, entry: HistoryEntry) -> (Option<HistoryEntry>, Vec<HistoryEntry>) {
         let mut entries = self
             .entries
             .lock()

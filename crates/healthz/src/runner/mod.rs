@@ -1,227 +1,141 @@
 //! Runs checks: concurrently, each under its timeout, panics caught, and concurrent
 //! requests sharing each check's run (single-flight per check).
+//!
+//! The runner owns everything that changes while checks run (each check's history and
+//! its run in flight); the registry only describes the checks.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+mod execute;
+mod history;
+mod log;
+mod single_flight;
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use std::sync::Arc;
+use std::time::SystemTime;
+
 use tokio::time::Instant;
 
-use crate::error::{CheckError, ErrorKind};
-use crate::redact::Redactor;
-use crate::registry::Entry;
+use crate::registration::Registration;
 use crate::report::{CheckReport, HistoryEntry, Outcome, Report, check_status};
+use execute::{Run, run_check};
+use history::History;
+use log::log_result;
+use single_flight::SingleFlight;
 
-/// The pending result of a check's run in flight, which every request that needs the
-/// check waits on; `None` between runs.
-#[derive(Default)]
-pub(crate) struct InFlight(Mutex<Option<watch::Receiver<Option<CheckReport>>>>);
-
-impl InFlight {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<watch::Receiver<Option<CheckReport>>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// A registered check and the state the runner keeps for it.
+struct CheckState {
+    registration: Registration,
+    history: History,
+    in_flight: Arc<SingleFlight<CheckReport>>,
 }
 
 pub(crate) struct Runner {
-    entries: Vec<Entry>,
+    checks: Vec<CheckState>,
     warnings_as_errors: bool,
 }
 
 impl Runner {
-    pub(crate) fn new(entries: Vec<Entry>, warnings_as_errors: bool) -> Self {
+    /// A runner for the registrations, each keeping its last `history_len` runs.
+    pub(crate) fn new(
+        registrations: Vec<Registration>,
+        history_len: usize,
+        warnings_as_errors: bool,
+    ) -> Self {
+        let checks = registrations
+            .into_iter()
+            .map(|registration| CheckState {
+                registration,
+                history: History::new(history_len),
+                in_flight: Arc::default(),
+            })
+            .collect();
         Self {
-            entries,
+            checks,
             warnings_as_errors,
         }
     }
 
-    pub(crate) fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// The checks it runs, in registration order.
+    pub(crate) fn registrations(&self) -> impl Iterator<Item = &Registration> + Clone {
+        self.checks.iter().map(|check| &check.registration)
     }
 
-    /// Runs the selected entries concurrently and reports them in registration order.
+    /// Runs the checks at `indices` concurrently and reports them in registration
+    /// order.
     ///
     /// Each check runs at most once at a time, whatever the selections of the requests
     /// that ask for it: a request joins the check's run in flight, or starts one. So the
     /// load on a backend never grows with the request rate, nor with how many different
     /// `?check=` filters clients send.
-    pub(crate) async fn run_shared(self: Arc<Self>, indices: Vec<usize>) -> Arc<Report> {
+    pub(crate) async fn run(self: Arc<Self>, indices: Vec<usize>) -> Arc<Report> {
         let started_at = SystemTime::now();
         let start = Instant::now();
         // Join or start every run first, so that they all proceed concurrently.
         let receivers: Vec<_> = indices
             .iter()
-            .map(|&index| self.join_or_lead(index))
+            .map(|&index| self.join_or_start(index))
             .collect();
         let mut checks = Vec::with_capacity(indices.len());
         for (&index, receiver) in indices.iter().zip(receivers) {
-            checks.push(Arc::clone(&self).result(index, receiver).await);
+            let report = match receiver.published().await {
+                Some(report) => report,
+                None => self.rerun(index).await,
+            };
+            checks.push(report);
         }
         Arc::new(Report::new(checks, started_at, start.elapsed()))
     }
 
-    /// The receiver of the check's run in flight, starting a run when there is none.
-    ///
-    /// The run is a spawned task, so a client that disconnects does not cancel the run
-    /// that other requests are waiting on.
-    fn join_or_lead(self: &Arc<Self>, index: usize) -> watch::Receiver<Option<CheckReport>> {
-        let mut in_flight = self.entries[index].in_flight.lock();
-        if let Some(receiver) = in_flight.as_ref() {
-            return receiver.clone();
-        }
-        let (sender, receiver) = watch::channel(None);
-        *in_flight = Some(receiver.clone());
-        tokio::spawn(Arc::clone(self).lead(index, sender));
-        receiver
+    /// Joins the check's run in flight, or starts one.
+    fn join_or_start(self: &Arc<Self>, index: usize) -> single_flight::Receiver<CheckReport> {
+        let runner = Arc::clone(self);
+        self.checks[index]
+            .in_flight
+            .join_or_start(move || async move {
+                let run = run_check(&runner.checks[index].registration).await;
+                runner.record(index, run)
+            })
     }
 
-    async fn result(
-        self: Arc<Self>,
-        index: usize,
-        receiver: watch::Receiver<Option<CheckReport>>,
-    ) -> CheckReport {
-        if let Some(report) = published(receiver).await {
+    /// The report of a check whose shared run ended without one (its task was dropped
+    /// with a runtime that is shutting down): a fresh shared run if one can start, else
+    /// a run right here.
+    async fn rerun(self: &Arc<Self>, index: usize) -> CheckReport {
+        if let Some(report) = self.join_or_start(index).published().await {
             return report;
         }
-        // The leading task was dropped unfinished (its runtime is shutting down) and
-        // its guard emptied the slot: share a fresh run if one can start, else run here.
-        if let Some(report) = published(self.join_or_lead(index)).await {
-            return report;
-        }
-        let entry = &self.entries[index];
-        let (result, duration, finished_at) = run_check(entry).await;
-        self.record(entry, &result, duration, finished_at)
+        let run = run_check(&self.checks[index].registration).await;
+        self.record(index, run)
     }
 
-    /// Runs the check, records it, and publishes the report to the waiting requests.
-    async fn lead(self: Arc<Self>, index: usize, sender: watch::Sender<Option<CheckReport>>) {
-        // Clears the slot however the run ends, cancellation included: a slot left
-        // pointing at a dead run would make every later request wait on it in vain.
-        let clear = ClearOnDrop {
-            runner: Arc::clone(&self),
-            index,
-        };
-        let entry = &self.entries[index];
-        let (result, duration, finished_at) = run_check(entry).await;
-        let report = self.record(entry, &result, duration, finished_at);
-        // Leave the slot before publishing: a request arriving from now on starts a
-        // fresh run instead of reading this finished one.
-        drop(clear);
-        sender.send_replace(Some(report));
-    }
-
-    fn record(
-        &self,
-        entry: &Entry,
-        result: &Result<(), CheckError>,
-        duration: Duration,
-        finished_at: SystemTime,
-    ) -> CheckReport {
-        let outcome = Outcome::from_result(result);
-        let (previous, history) = entry.history.record(HistoryEntry {
-            error_kind: outcome.error_kind(),
-            duration,
-            finished_at,
-        });
-        log_result(entry, result, previous.map(|p| p.error_kind));
+    /// Adds a run to the check's history, logs a change of state, and reports it.
+    fn record(&self, index: usize, run: Run) -> CheckReport {
+        let CheckState {
+            registration,
+            history,
+            ..
+        } = &self.checks[index];
+        let outcome = Outcome::from_result(&run.result);
+        let (previous, history) = history.record(HistoryEntry::new(
+            outcome.error_kind(),
+            run.duration,
+            run.finished_at,
+        ));
+        log_result(
+            &registration.name,
+            &run.result,
+            previous.map(|p| p.error_kind),
+        );
         CheckReport {
-            name: entry.name.clone(),
-            component_type: entry.check.component_type(),
-            critical: entry.critical,
-            tags: entry.tags.clone(),
-            status: check_status(&outcome, entry.critical, self.warnings_as_errors),
+            name: registration.name.clone(),
+            component_type: registration.check.component_type(),
+            critical: registration.critical,
+            tags: registration.tags.clone(),
+            status: check_status(&outcome, registration.critical, self.warnings_as_errors),
             outcome,
-            duration,
-            finished_at,
+            duration: run.duration,
+            finished_at: run.finished_at,
             history,
         }
-    }
-}
-
-/// The report a run publishes; `None` when its task ended without one.
-async fn published(mut receiver: watch::Receiver<Option<CheckReport>>) -> Option<CheckReport> {
-    let report = receiver.wait_for(Option::is_some).await.ok()?;
-    report.clone()
-}
-
-/// Empties an entry's in-flight slot when dropped.
-struct ClearOnDrop {
-    runner: Arc<Runner>,
-    index: usize,
-}
-
-impl Drop for ClearOnDrop {
-    fn drop(&mut self) {
-        *self.runner.entries[self.index].in_flight.lock() = None;
-    }
-}
-
-/// Runs one check under its timeout, with a panic caught by the check's own task;
-/// returns the result, how long it took and when it finished.
-async fn run_check(entry: &Entry) -> (Result<(), CheckError>, Duration, SystemTime) {
-    let check = Arc::clone(&entry.check);
-    let start = Instant::now();
-    let task = AbortOnDrop(tokio::spawn(async move { check.check_boxed().await }));
-    let result = match tokio::time::timeout(entry.timeout, task).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(join_error)) => Err(CheckError::from_join_error(join_error)),
-        // Dropping the task aborted the check: its connection attempt stops here.
-        Err(_elapsed) => Err(CheckError::unavailable(format!(
-            "timed out after {}",
-            humantime::format_duration(entry.timeout)
-        ))),
-    };
-    (result, start.elapsed(), SystemTime::now())
-}
-
-/// Aborts the task when dropped, so a cancelled run leaves no check running.
-struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> std::future::Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-/// Logs every change of state, so that a log tells when a backend went down and came
-/// back. An unknown error's text, shown nowhere else, is logged (redacted) when the
-/// check starts failing with it, and at debug level on the runs after.
-fn log_result(entry: &Entry, result: &Result<(), CheckError>, previous: Option<Option<ErrorKind>>) {
-    let check = entry.name.as_str();
-    let now = result.as_ref().err().map(CheckError::kind);
-    let changed = previous != Some(now);
-    match result {
-        Ok(()) if changed => tracing::info!(check, "check is working"),
-        Ok(()) => {}
-        Err(error) if error.kind() == ErrorKind::UnknownError => {
-            let redactor = Redactor::default();
-            let text = redactor.redact(error.message());
-            let source = error
-                .source()
-                .map(|source| redactor.redact(&source.to_string()));
-            if changed {
-                tracing::error!(check, error = %text, source, "check is failing with an unknown error");
-            } else {
-                tracing::debug!(check, error = %text, source, "check is still failing with an unknown error");
-            }
-        }
-        Err(error) if changed => {
-            tracing::warn!(check, kind = %error.kind(), message = error.public_message(), "check is failing");
-        }
-        Err(_) => {}
     }
 }
 
@@ -393,7 +307,7 @@ mod tests {
             .build()
             .unwrap();
         let all = Selection::all();
-        let one = Selection::all().only("Counted");
+        let one = Selection::all().check("Counted");
         let excluding = Selection::all().exclude("Sleep");
         let (a, b, c) = tokio::join!(
             registry.run(&all),
