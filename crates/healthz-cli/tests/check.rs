@@ -83,7 +83,7 @@ fn a_closed_port_is_unhealthy_with_exit_code_1() {
 fn a_warning_is_unhealthy_only_with_warnings_as_errors() {
     let dir = temp_dir();
     // Any disk is at least 0 % full and at most 100 %: always a warning.
-    let disk = "[[check]]\nkind = \"disk\"\npath = \".\"\nwarn-above = 0.0\nfail-above = 100.0\n";
+    let disk = "[[check]]\nkind = \"disk\"\npath = \".\"\nwarn-at = 0.0\nfail-at = 100.0\n";
     write(dir.path(), "warn.toml", disk);
     let run = ran(dir.path(), &["check", "--config", "warn.toml"]);
     assert_eq!(run.code, Some(0), "degraded: {run:?}");

@@ -91,13 +91,13 @@ async fn probe_keys(conn: &mut BufReader<TcpStream>) -> Vec<String> {
 async fn works_against_the_real_server() {
     let Some(addr) = addr() else { return };
     require_server(&addr).await;
-    let check = Memcached::connect(&addr).unwrap();
+    let check = Memcached::new(&addr).unwrap();
     assert_eq!(check.identifier(), "CacheBackend");
     assert_eq!(check.component_type(), "datastore");
     for _ in 0..3 {
         check.check().await.unwrap();
     }
-    Memcached::connect(&format!("memcache://{addr}"))
+    Memcached::new(&format!("memcache://{addr}"))
         .unwrap()
         .check()
         .await
@@ -109,7 +109,7 @@ async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
     let registry = Registry::builder()
         .default_timeout(Duration::from_secs(10))
-        .check(Memcached::connect(&addr.to_string()).unwrap())
+        .check(Memcached::new(&addr.to_string()).unwrap())
         .build()
         .unwrap();
     let start = Instant::now();
@@ -128,8 +128,8 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let hung = net::HungListener::start();
     backend::assert_hung_times_out_and_frees_the_runner(
         || hung.accepted(),
-        Memcached::connect(&hung.addr().to_string()).unwrap(),
-        Memcached::connect(&addr).unwrap(),
+        Memcached::new(&hung.addr().to_string()).unwrap(),
+        Memcached::new(&addr).unwrap(),
         "CacheBackend",
         "server",
         Duration::from_secs(1),
@@ -155,7 +155,7 @@ async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
     let registry = |timeout| {
         Registry::builder()
             .check_with(
-                Memcached::connect(&slow).unwrap(),
+                Memcached::new(&slow).unwrap(),
                 CheckOptions::new().timeout(timeout),
             )
             .build()

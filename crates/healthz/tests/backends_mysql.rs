@@ -53,7 +53,7 @@ async fn works_on_its_own_connection_and_on_the_application_pool() {
     let Some(url) = url() else { return };
     require_server(&url).await;
 
-    let own = MySql::connect(&url).unwrap().write_probe(true);
+    let own = MySql::new(&url).unwrap().write_probe(true);
     assert_eq!(own.identifier(), "DatabaseBackend");
     assert_eq!(own.component_type(), "datastore");
     for _ in 0..3 {
@@ -65,8 +65,12 @@ async fn works_on_its_own_connection_and_on_the_application_pool() {
         .connect(&url)
         .await
         .unwrap();
-    MySql::new(pool.clone()).check().await.unwrap();
-    MySql::new(pool).write_probe(true).check().await.unwrap();
+    MySql::from_pool(pool.clone()).check().await.unwrap();
+    MySql::from_pool(pool)
+        .write_probe(true)
+        .check()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -75,9 +79,9 @@ async fn several_databases_side_by_side() {
     require_server(&url).await;
     let other = with_user_and_database(&url, user(&url), "information_schema");
     let registry = Registry::builder()
-        .check(MySql::connect(&url).unwrap())
+        .check(MySql::new(&url).unwrap())
         .check_with(
-            MySql::connect(&other).unwrap(),
+            MySql::new(&other).unwrap(),
             CheckOptions::new().name("DatabaseBackend[replica]"),
         )
         .build()
@@ -97,7 +101,7 @@ async fn several_databases_side_by_side() {
 #[tokio::test]
 async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
-    let check = MySql::connect(&format!("mysql://root@{addr}/test")).unwrap();
+    let check = MySql::new(&format!("mysql://root@{addr}/test")).unwrap();
     backend::assert_refused(&backend::nothing_listening(check).await);
 }
 
@@ -108,8 +112,8 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let hung = net::HungListener::start();
     backend::assert_hung_times_out_and_frees_the_runner(
         || hung.accepted(),
-        MySql::connect(&format!("mysql://root@{}/test", hung.addr())).unwrap(),
-        MySql::connect(&url).unwrap(),
+        MySql::new(&format!("mysql://root@{}/test", hung.addr())).unwrap(),
+        MySql::new(&url).unwrap(),
         "DatabaseBackend",
         "server",
         Duration::from_secs(1),
@@ -128,7 +132,7 @@ async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_pa
     // The test user has no password (root by default): any password is wrong.
     let user = user(&url);
     let wrong = with_user_and_database(&url, &format!("{user}:{PASSWORD}"), "test");
-    let check = MySql::connect(&wrong).unwrap();
+    let check = MySql::new(&wrong).unwrap();
     let debug = format!("{check:?}");
     let (report, _) = run_one(check, Duration::from_secs(10)).await;
     let denied = text(&report);
@@ -140,7 +144,7 @@ async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_pa
     );
 
     let missing = with_user_and_database(&url, user, "nope");
-    let (report, _) = run_one(MySql::connect(&missing).unwrap(), Duration::from_secs(10)).await;
+    let (report, _) = run_one(MySql::new(&missing).unwrap(), Duration::from_secs(10)).await;
     let unknown = text(&report);
     assert_eq!(
         unknown,
@@ -157,9 +161,9 @@ async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_pa
         assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
     }
 
-    let error = MySql::connect(&format!("mysql://u:{PASSWORD}@h:port/db")).unwrap_err();
+    let error = MySql::new(&format!("mysql://u:{PASSWORD}@h:port/db")).unwrap_err();
     assert!(!error.to_string().contains(PASSWORD), "{error}");
-    assert!(MySql::connect("postgres://root@h/db").is_err());
+    assert!(MySql::new("postgres://root@h/db").is_err());
 }
 
 #[tokio::test]
@@ -178,9 +182,9 @@ async fn the_write_probe_fails_clearly_on_a_read_only_session() {
         .await
         .unwrap();
     // Reading still works…
-    MySql::new(pool.clone()).check().await.unwrap();
+    MySql::from_pool(pool.clone()).check().await.unwrap();
     // …writing does not.
-    let error = MySql::new(pool)
+    let error = MySql::from_pool(pool)
         .write_probe(true)
         .check()
         .await
@@ -227,7 +231,7 @@ async fn no_temporary_table_is_left_behind_even_when_cut_short() {
     let registry = |timeout| {
         Registry::builder()
             .check_with(
-                MySql::new(pool.clone()).write_probe(true),
+                MySql::from_pool(pool.clone()).write_probe(true),
                 CheckOptions::new().timeout(timeout),
             )
             .build()

@@ -45,7 +45,7 @@ async fn works_on_its_own_connection_and_on_the_application_pool() {
     let Some(url) = url() else { return };
     require_server(&url).await;
 
-    let own = Postgres::connect(&url).unwrap().write_probe(true);
+    let own = Postgres::new(&url).unwrap().write_probe(true);
     assert_eq!(own.identifier(), "DatabaseBackend");
     assert_eq!(own.component_type(), "datastore");
     for _ in 0..3 {
@@ -57,9 +57,13 @@ async fn works_on_its_own_connection_and_on_the_application_pool() {
         .connect(&url)
         .await
         .unwrap();
-    let from_pool = Postgres::new(pool.clone());
+    let from_pool = Postgres::from_pool(pool.clone());
     from_pool.check().await.unwrap();
-    Postgres::new(pool).write_probe(true).check().await.unwrap();
+    Postgres::from_pool(pool)
+        .write_probe(true)
+        .check()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -68,9 +72,9 @@ async fn several_databases_side_by_side() {
     require_server(&url).await;
     let other = with_user_and_database(&url, "postgres", "postgres");
     let registry = Registry::builder()
-        .check(Postgres::connect(&url).unwrap())
+        .check(Postgres::new(&url).unwrap())
         .check_with(
-            Postgres::connect(&other).unwrap(),
+            Postgres::new(&other).unwrap(),
             CheckOptions::new().name("DatabaseBackend[replica]"),
         )
         .build()
@@ -90,7 +94,7 @@ async fn several_databases_side_by_side() {
 #[tokio::test]
 async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
-    let check = Postgres::connect(&format!("postgres://postgres@{addr}/test")).unwrap();
+    let check = Postgres::new(&format!("postgres://postgres@{addr}/test")).unwrap();
     backend::assert_refused(&backend::nothing_listening(check).await);
 }
 
@@ -101,8 +105,8 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let hung = net::HungListener::start();
     backend::assert_hung_times_out_and_frees_the_runner(
         || hung.accepted(),
-        Postgres::connect(&format!("postgres://postgres@{}/test", hung.addr())).unwrap(),
-        Postgres::connect(&url).unwrap(),
+        Postgres::new(&format!("postgres://postgres@{}/test", hung.addr())).unwrap(),
+        Postgres::new(&url).unwrap(),
         "DatabaseBackend",
         "server",
         Duration::from_secs(1),
@@ -121,7 +125,7 @@ async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_pa
     // The server trusts loopback, so the wrong credentials are a role that does not
     // exist; the password is sent along all the same.
     let unknown_role = with_user_and_database(&url, &format!("nobody:{PASSWORD}"), "test");
-    let check = Postgres::connect(&unknown_role).unwrap();
+    let check = Postgres::new(&unknown_role).unwrap();
     let debug = format!("{check:?}");
     let (report, _) = run_one(check, Duration::from_secs(10)).await;
     let role_text = text(&report);
@@ -132,7 +136,7 @@ async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_pa
 
     let missing_db = with_user_and_database(&url, &format!("postgres:{PASSWORD}"), "nope");
     let check =
-        Postgres::connect(&format!("{missing_db}?sslmode=disable&password={PASSWORD}")).unwrap();
+        Postgres::new(&format!("{missing_db}?sslmode=disable&password={PASSWORD}")).unwrap();
     let debug_2 = format!("{check:?}");
     let (report, _) = run_one(check, Duration::from_secs(10)).await;
     let db_text = text(&report);
@@ -152,9 +156,9 @@ async fn wrong_credentials_and_missing_databases_say_which_and_never_show_the_pa
         assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
     }
 
-    let error = Postgres::connect(&format!("postgres://u:{PASSWORD}@h:port/db")).unwrap_err();
+    let error = Postgres::new(&format!("postgres://u:{PASSWORD}@h:port/db")).unwrap_err();
     assert!(!error.to_string().contains(PASSWORD), "{error}");
-    assert!(Postgres::connect("mysql://root@h/db").is_err());
+    assert!(Postgres::new("mysql://root@h/db").is_err());
 }
 
 #[tokio::test]
@@ -165,13 +169,9 @@ async fn the_write_probe_fails_clearly_on_a_read_only_database() {
     let read_only = format!("{url}{separator}options=-c%20default_transaction_read_only%3Don");
 
     // Reading still works…
-    Postgres::connect(&read_only)
-        .unwrap()
-        .check()
-        .await
-        .unwrap();
+    Postgres::new(&read_only).unwrap().check().await.unwrap();
     // …writing does not.
-    let error = Postgres::connect(&read_only)
+    let error = Postgres::new(&read_only)
         .unwrap()
         .write_probe(true)
         .check()
@@ -195,7 +195,7 @@ async fn the_write_probe_fails_clearly_on_a_read_only_database() {
         .connect(&url)
         .await
         .unwrap();
-    let error = Postgres::new(pool)
+    let error = Postgres::from_pool(pool)
         .write_probe(true)
         .check()
         .await
@@ -235,11 +235,11 @@ async fn no_probe_table_is_left_behind_even_when_cut_short() {
     let registry = |timeout| {
         Registry::builder()
             .check_with(
-                Postgres::new(pool.clone()).write_probe(true),
+                Postgres::from_pool(pool.clone()).write_probe(true),
                 CheckOptions::new().timeout(timeout),
             )
             .check_with(
-                Postgres::connect(&slow).unwrap().write_probe(true),
+                Postgres::new(&slow).unwrap().write_probe(true),
                 CheckOptions::new().name("own").timeout(timeout),
             )
             .build()

@@ -85,10 +85,10 @@ async fn works_on_its_own_connection_and_through_a_connection_manager() {
     let Some(url) = url() else { return };
     require_server(&url).await;
 
-    let cache = RedisCache::connect(&url).unwrap();
+    let cache = RedisCache::new(&url).unwrap();
     assert_eq!(cache.identifier(), "CacheBackend");
     assert_eq!(cache.component_type(), "datastore");
-    let ping = RedisPing::connect(&url).unwrap();
+    let ping = RedisPing::new(&url).unwrap();
     assert_eq!(ping.identifier(), "RedisBackend");
     for _ in 0..3 {
         cache.check().await.unwrap();
@@ -99,8 +99,8 @@ async fn works_on_its_own_connection_and_through_a_connection_manager() {
         .await
         .unwrap();
     let registry = Registry::builder()
-        .check(RedisCache::new(manager.clone()))
-        .check(RedisPing::new(manager))
+        .check(RedisCache::from_client(manager.clone()))
+        .check(RedisPing::from_client(manager))
         .build()
         .unwrap();
     let report = registry.run(&Selection::all()).await.unwrap();
@@ -112,8 +112,8 @@ async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
     let registry = Registry::builder()
         .default_timeout(Duration::from_secs(10))
-        .check(RedisCache::connect(&format!("redis://{addr}")).unwrap())
-        .check(RedisPing::connect(&format!("redis://{addr}")).unwrap())
+        .check(RedisCache::new(&format!("redis://{addr}")).unwrap())
+        .check(RedisPing::new(&format!("redis://{addr}")).unwrap())
         .build()
         .unwrap();
     let start = Instant::now();
@@ -135,18 +135,18 @@ async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let hung_url = format!("redis://{}", hung.addr());
     let registry = Registry::builder()
         .check_with(
-            RedisCache::connect(&hung_url).unwrap(),
+            RedisCache::new(&hung_url).unwrap(),
             CheckOptions::new()
                 .name("CacheBackend[hung]")
                 .timeout(Duration::from_secs(1)),
         )
         .check_with(
-            RedisPing::connect(&hung_url).unwrap(),
+            RedisPing::new(&hung_url).unwrap(),
             CheckOptions::new()
                 .name("RedisBackend[hung]")
                 .timeout(Duration::from_secs(1)),
         )
-        .check(RedisCache::connect(&url).unwrap())
+        .check(RedisCache::new(&url).unwrap())
         .build()
         .unwrap();
     for _ in 0..2 {
@@ -180,8 +180,8 @@ async fn a_wrong_password_or_database_says_which_and_never_shows_the_password() 
 
     // The test server has no password: Redis refuses the AUTH all the same.
     let wrong = with_password_and_db(&url, PASSWORD, "0");
-    let cache = RedisCache::connect(&wrong).unwrap();
-    let ping = RedisPing::connect(&wrong).unwrap();
+    let cache = RedisCache::new(&wrong).unwrap();
+    let ping = RedisPing::new(&wrong).unwrap();
     let debug = format!("{cache:?} {ping:?}");
     let (report, _) = run_one(cache, Duration::from_secs(10)).await;
     let auth_cache = text(&report);
@@ -196,7 +196,7 @@ async fn a_wrong_password_or_database_says_which_and_never_shows_the_password() 
 
     let missing_db = with_password_and_db(&url, "", "99");
     let (report, _) = run_one(
-        RedisCache::connect(&missing_db).unwrap(),
+        RedisCache::new(&missing_db).unwrap(),
         Duration::from_secs(10),
     )
     .await;
@@ -217,7 +217,7 @@ async fn a_wrong_password_or_database_says_which_and_never_shows_the_password() 
         assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
     }
 
-    let error = RedisCache::connect(&format!("redis://:{PASSWORD}@h:port")).unwrap_err();
+    let error = RedisCache::new(&format!("redis://:{PASSWORD}@h:port")).unwrap_err();
     assert!(!error.to_string().contains(PASSWORD), "{error}");
 }
 
@@ -235,11 +235,11 @@ async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
     let registry = |timeout| {
         Registry::builder()
             .check_with(
-                RedisCache::connect(&slow).unwrap(),
+                RedisCache::new(&slow).unwrap(),
                 CheckOptions::new().timeout(timeout),
             )
             .check_with(
-                RedisCache::new(manager.clone()),
+                RedisCache::from_client(manager.clone()),
                 CheckOptions::new().name("manager").timeout(timeout),
             )
             .build()

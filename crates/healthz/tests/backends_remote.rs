@@ -74,10 +74,10 @@ async fn a_failing_remote_check_is_named_with_its_output_in_both_formats() {
     let addr = remote_service(registry(|b| {
         b.check_with(Working, named("CacheBackend"))
             .check_with(Failing(unavailable), named("DatabaseBackend"))
-            .check_with(Failing(unavailable), named("Queue:orders"))
+            .check_with(Failing(unavailable), named("Queue[orders]"))
     }))
     .await;
-    let expected = "unavailable: remote check(s) failing: DatabaseBackend (unavailable: connection refused), Queue:orders (unavailable: connection refused)";
+    let expected = "unavailable: remote check(s) failing: DatabaseBackend (unavailable: connection refused), Queue[orders] (unavailable: connection refused)";
     assert_eq!(outcome(remote(addr, "/ht/")).await, expected);
     assert_eq!(outcome(remote(addr, "/ht/?format=json")).await, expected);
 }

@@ -14,7 +14,7 @@ fn percent_in(message: &str) -> f64 {
 
 #[tokio::test]
 async fn the_root_file_system_within_its_thresholds_works() {
-    let check = DiskUsage::new("/").warn_above(100.0).fail_above(100.0);
+    let check = DiskUsage::new("/").warn_at(100.0).fail_at(100.0);
     assert_eq!(check.identifier(), "DiskUsage");
     assert_eq!(check.component_type(), "system");
     check.check().await.unwrap();
@@ -23,29 +23,25 @@ async fn the_root_file_system_within_its_thresholds_works() {
 #[tokio::test]
 async fn above_the_warning_threshold_is_a_warning() {
     let error = DiskUsage::new("/")
-        .warn_above(0.0)
-        .fail_above(100.0)
+        .warn_at(0.0)
+        .fail_at(100.0)
         .check()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Warning);
     let message = error.message();
     assert!(message.starts_with("disk / "), "{message}");
-    assert!(message.ends_with("% full (warn above 0%)"), "{message}");
+    assert!(message.ends_with("% full (warn at 0%)"), "{message}");
     let percent = percent_in(message);
     assert!((0.0..=100.0).contains(&percent), "{message}");
 }
 
 #[tokio::test]
 async fn above_the_failure_threshold_is_unavailable() {
-    let error = DiskUsage::new("/")
-        .fail_above(0.0)
-        .check()
-        .await
-        .unwrap_err();
+    let error = DiskUsage::new("/").fail_at(0.0).check().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unavailable);
     assert!(
-        error.message().ends_with("% full (fail above 0%)"),
+        error.message().ends_with("% full (fail at 0%)"),
         "{}",
         error.message()
     );
@@ -55,8 +51,8 @@ async fn above_the_failure_threshold_is_unavailable() {
 async fn the_message_names_the_mount_point_above_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let error = DiskUsage::new(dir.path())
-        .warn_above(0.0)
-        .fail_above(100.0)
+        .warn_at(0.0)
+        .fail_at(100.0)
         .check()
         .await
         .unwrap_err();
@@ -108,8 +104,8 @@ async fn the_percentage_agrees_with_df() {
         .and_then(|field| field.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("unexpected df output: {text}"));
     let error = DiskUsage::new("/")
-        .warn_above(0.0)
-        .fail_above(100.0)
+        .warn_at(0.0)
+        .fail_at(100.0)
         .check()
         .await
         .unwrap_err();

@@ -16,7 +16,7 @@ fn percent_in(message: &str) -> f64 {
 
 #[tokio::test]
 async fn within_its_thresholds_it_works() {
-    let check = MemoryUsage::new().warn_above(100.0).fail_above(100.0);
+    let check = MemoryUsage::new().warn_at(100.0).fail_at(100.0);
     assert_eq!(check.identifier(), "MemoryUsage");
     assert_eq!(check.component_type(), "system");
     check.check().await.unwrap();
@@ -25,14 +25,14 @@ async fn within_its_thresholds_it_works() {
 #[tokio::test]
 async fn above_the_warning_threshold_is_a_warning() {
     let error = MemoryUsage::new()
-        .warn_above(0.0)
-        .fail_above(100.0)
+        .warn_at(0.0)
+        .fail_at(100.0)
         .check()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Warning);
     assert!(
-        error.message().ends_with("% used (warn above 0%)"),
+        error.message().ends_with("% used (warn at 0%)"),
         "{}",
         error.message()
     );
@@ -42,14 +42,10 @@ async fn above_the_warning_threshold_is_a_warning() {
 
 #[tokio::test]
 async fn above_the_failure_threshold_is_unavailable() {
-    let error = MemoryUsage::new()
-        .fail_above(0.0)
-        .check()
-        .await
-        .unwrap_err();
+    let error = MemoryUsage::new().fail_at(0.0).check().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unavailable);
     assert!(
-        error.message().ends_with("% used (fail above 0%)"),
+        error.message().ends_with("% used (fail at 0%)"),
         "{}",
         error.message()
     );
@@ -69,8 +65,8 @@ async fn the_percentage_agrees_with_proc_meminfo() {
     };
     let expected = (field("MemTotal:") - field("MemAvailable:")) / field("MemTotal:") * 100.0;
     let error = MemoryUsage::new()
-        .warn_above(0.0)
-        .fail_above(100.0)
+        .warn_at(0.0)
+        .fail_at(100.0)
         .check()
         .await
         .unwrap_err();

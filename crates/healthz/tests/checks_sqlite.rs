@@ -11,7 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 async fn a_new_file_is_created_and_works() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
-    let check = Sqlite::open(&path);
+    let check = Sqlite::new(&path);
     assert_eq!(check.identifier(), "DatabaseBackend");
     assert_eq!(check.component_type(), "datastore");
     for _ in 0..3 {
@@ -24,7 +24,7 @@ async fn a_new_file_is_created_and_works() {
 async fn a_missing_directory_is_unavailable_and_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing/app.db");
-    let error = Sqlite::open(&path).check().await.unwrap_err();
+    let error = Sqlite::new(&path).check().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unavailable);
     assert_eq!(
         error.message(),
@@ -42,7 +42,7 @@ async fn a_file_that_is_not_a_database_is_unavailable_and_left_alone() {
     let path = dir.path().join("app.db");
     let garbage: Vec<u8> = (0..4096_u32).map(|i| (i * 7 % 251) as u8).collect();
     fs::write(&path, &garbage).unwrap();
-    let error = Sqlite::open(&path).check().await.unwrap_err();
+    let error = Sqlite::new(&path).check().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unavailable);
     assert!(
         error.message().ends_with(&format!(
@@ -68,7 +68,7 @@ async fn the_applications_pool_works_and_stays_usable() {
         .await
         .unwrap();
 
-    Sqlite::new(pool.clone()).check().await.unwrap();
+    Sqlite::from_pool(pool.clone()).check().await.unwrap();
 
     sqlx::query("INSERT INTO notes VALUES ('still here')")
         .execute(&pool)
@@ -90,7 +90,7 @@ async fn a_closed_application_pool_is_unavailable_naming_the_file() {
         .create_if_missing(true);
     let pool = SqlitePool::connect_with(options).await.unwrap();
     pool.close().await;
-    let error = Sqlite::new(pool).check().await.unwrap_err();
+    let error = Sqlite::from_pool(pool).check().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unavailable);
     assert!(
         error
@@ -107,7 +107,7 @@ async fn a_closed_application_pool_is_unavailable_naming_the_file() {
 async fn a_file_destroyed_under_an_open_connection_is_noticed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("app.db");
-    let check = Sqlite::open(&path);
+    let check = Sqlite::new(&path);
     check.check().await.unwrap();
     fs::write(&path, vec![0x5a_u8; 4096]).unwrap();
     let error = check.check().await.unwrap_err();
@@ -126,7 +126,7 @@ fn building_the_check_needs_no_runtime_and_touches_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("later.db");
     // No Tokio runtime here: a binary builds its checks before it starts one.
-    let check = Sqlite::open(&path);
+    let check = Sqlite::new(&path);
     assert!(!path.exists(), "the database file is made on the first run");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

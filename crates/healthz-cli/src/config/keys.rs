@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use axum::http::HeaderValue;
-use healthz::redact::{InvalidUrl, redact_url};
+use healthz::checks::InvalidUrl;
+
 use toml::Spanned;
 
 use super::diagnostic::{ConfigError, Diagnostics, REDACTED, Section};
-use super::raw::{RawCheck, Secret, Url};
+use super::raw::{RawCheck, Secret};
 use super::validate::duration;
 
 /// An optional boolean key, false unless set.
@@ -124,25 +125,6 @@ impl KindKeys<'_> {
             let noun = if key == "addr" { "address" } else { "URL" };
             self.invalid(key, span, &format!("invalid {noun} {shown}: {reason}"))
         })
-    }
-
-    /// A URL whose scheme no constructor takes: `expected` names the schemes that work.
-    pub(super) fn unsupported_scheme(
-        &self,
-        key: &str,
-        url: &Spanned<Url>,
-        expected: &str,
-    ) -> ConfigError {
-        let shown = if self.diagnostics.is_interpolated(&url.span()) {
-            REDACTED.to_owned()
-        } else {
-            format!("`{}`", redact_url(&url.get_ref().0))
-        };
-        self.invalid(
-            key,
-            url.span(),
-            &format!("invalid URL {shown}: expected {expected}"),
-        )
     }
 
     /// `path`, required, resolved against the config file's directory.
@@ -326,7 +308,7 @@ impl KindKeys<'_> {
             .collect()
     }
 
-    /// `warn-above` and `fail-above`, optional percentages, the warning below the
+    /// `warn-at` and `fail-at`, optional percentages, the warning below the
     /// failure when both are set.
     pub(super) fn thresholds(&self) -> Result<(Option<f64>, Option<f64>), ConfigError> {
         let percent = |key: &str, value: &Option<Spanned<f64>>| match value {
@@ -341,18 +323,16 @@ impl KindKeys<'_> {
             Some(value) => Ok(Some(*value.get_ref())),
             None => Ok(None),
         };
-        let warn = percent("warn-above", &self.check.warn_above)?;
-        let fail = percent("fail-above", &self.check.fail_above)?;
-        if let (Some(warn), Some(fail), Some(span)) = (
-            warn,
-            fail,
-            self.check.fail_above.as_ref().map(Spanned::span),
-        ) && warn > fail
+        let warn = percent("warn-at", &self.check.warn_at)?;
+        let fail = percent("fail-at", &self.check.fail_at)?;
+        if let (Some(warn), Some(fail), Some(span)) =
+            (warn, fail, self.check.fail_at.as_ref().map(Spanned::span))
+            && warn > fail
         {
             return Err(self.invalid(
-                "fail-above",
+                "fail-at",
                 span,
-                &format!("must not be below `warn-above` ({warn} > {fail})"),
+                &format!("must not be below `warn-at` ({warn} > {fail})"),
             ));
         }
         Ok((warn, fail))

@@ -12,7 +12,6 @@ use healthz::checks::{
     Mqtt, MySql, Nats, Postgres, RabbitMq, RedisCache, RedisPing, RemoteHealth, S3Storage, Sqlite,
     TcpConnect,
 };
-use healthz::redact::InvalidUrl;
 
 use super::diagnostic::ConfigError;
 use super::keys::{KindKeys, flag};
@@ -113,8 +112,8 @@ impl Kind {
             Self::MemoryCache => &[],
             Self::Redis | Self::RedisPing => &["url"],
             Self::Memcached | Self::Tcp => &["addr"],
-            Self::Disk => &["path", "warn-above", "fail-above"],
-            Self::Memory => &["warn-above", "fail-above"],
+            Self::Disk => &["path", "warn-at", "fail-at"],
+            Self::Memory => &["warn-at", "fail-at"],
             Self::Dns => &["host", "expect-addresses"],
             Self::Http => &[
                 "url",
@@ -152,16 +151,15 @@ impl Kind {
             Self::Sqlite => {
                 let path = keys.path()?;
                 let dir = path.parent().map(Path::to_path_buf);
-                registrar.add(Sqlite::open(path)).expecting_dir(dir)
+                registrar.add(Sqlite::new(path)).expecting_dir(dir)
             }
             Self::Postgres => registrar.add(
-                keys.url(Postgres::connect)?
+                keys.url(Postgres::new)?
                     .write_probe(flag(&check.write_probe)),
             ),
-            Self::Mysql => registrar.add(
-                keys.url(MySql::connect)?
-                    .write_probe(flag(&check.write_probe)),
-            ),
+            Self::Mysql => {
+                registrar.add(keys.url(MySql::new)?.write_probe(flag(&check.write_probe)))
+            }
             Self::Filesystem => {
                 let dir = keys.path()?;
                 registrar
@@ -170,17 +168,17 @@ impl Kind {
             }
             Self::S3 => registrar.add(s3(keys)?),
             Self::MemoryCache => registrar.add(MemoryCache::new()),
-            Self::Redis => registrar.add(keys.url(RedisCache::connect)?),
-            Self::Memcached => registrar.add(keys.address(Memcached::connect)?),
-            Self::RedisPing => registrar.add(keys.url(RedisPing::connect)?),
+            Self::Redis => registrar.add(keys.url(RedisCache::new)?),
+            Self::Memcached => registrar.add(keys.address(Memcached::new)?),
+            Self::RedisPing => registrar.add(keys.url(RedisPing::new)?),
             Self::Disk => {
                 let mut check = DiskUsage::new(keys.path()?);
                 let (warn, fail) = keys.thresholds()?;
                 if let Some(percent) = warn {
-                    check = check.warn_above(percent);
+                    check = check.warn_at(percent);
                 }
                 if let Some(percent) = fail {
-                    check = check.fail_above(percent);
+                    check = check.fail_at(percent);
                 }
                 registrar.add(check)
             }
@@ -188,10 +186,10 @@ impl Kind {
                 let (warn, fail) = keys.thresholds()?;
                 let mut check = MemoryUsage::new();
                 if let Some(percent) = warn {
-                    check = check.warn_above(percent);
+                    check = check.warn_at(percent);
                 }
                 if let Some(percent) = fail {
-                    check = check.fail_above(percent);
+                    check = check.fail_at(percent);
                 }
                 registrar.add(check)
             }
@@ -271,22 +269,7 @@ fn s3(keys: &KindKeys<'_>) -> Result<S3Storage, ConfigError> {
 /// optional keys over the library's defaults.
 fn celery(keys: &KindKeys<'_>) -> Result<Celery, ConfigError> {
     let check = keys.check;
-    let url = keys.required("url", &check.url)?;
-    // Celery's own schemes for its two brokers; the library refuses the TLS ones with
-    // its reason.
-    let scheme = url.get_ref().0.split_once("://").map(|(scheme, _)| scheme);
-    let connect: fn(&str) -> Result<Celery, InvalidUrl> = match scheme {
-        Some("amqp" | "pyamqp" | "amqps" | "pyamqps") => Celery::amqp,
-        Some("redis" | "rediss") => Celery::redis,
-        _ => {
-            return Err(keys.unsupported_scheme(
-                "url",
-                url,
-                "amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)",
-            ));
-        }
-    };
-    let mut celery = keys.built("url", url.span(), &url.get_ref().0, connect)?;
+    let mut celery = keys.url(Celery::new)?;
     if let Some(workers) = &check.min_workers {
         celery = celery.min_workers(*workers.get_ref());
     }

@@ -55,8 +55,8 @@ pub(super) struct RawCheck {
     // Kind-specific: `Kind::keys` says which kind takes which.
     pub(super) path: Option<Spanned<String>>,
     pub(super) addr: Option<Spanned<String>>,
-    pub(super) warn_above: Option<Spanned<f64>>,
-    pub(super) fail_above: Option<Spanned<f64>>,
+    pub(super) warn_at: Option<Spanned<f64>>,
+    pub(super) fail_at: Option<Spanned<f64>>,
     pub(super) url: Option<Spanned<Url>>,
     pub(super) write_probe: Option<Spanned<bool>>,
     pub(super) bucket: Option<Spanned<String>>,
@@ -86,8 +86,8 @@ impl RawCheck {
         [
             ("path", self.path.as_ref().map(Spanned::span)),
             ("addr", self.addr.as_ref().map(Spanned::span)),
-            ("warn-above", self.warn_above.as_ref().map(Spanned::span)),
-            ("fail-above", self.fail_above.as_ref().map(Spanned::span)),
+            ("warn-at", self.warn_at.as_ref().map(Spanned::span)),
+            ("fail-at", self.fail_at.as_ref().map(Spanned::span)),
             ("url", self.url.as_ref().map(Spanned::span)),
             ("write-probe", self.write_probe.as_ref().map(Spanned::span)),
             ("bucket", self.bucket.as_ref().map(Spanned::span)),

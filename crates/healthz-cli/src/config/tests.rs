@@ -200,8 +200,8 @@ fn missing_and_misplaced_kind_keys_name_the_check() {
         "health.toml:4: check #1 (tcp): key `path` does not apply to kind `tcp` (it takes: addr)"
     );
     assert_eq!(
-        error("[[check]]\nkind = \"memory-cache\"\nwarn-above = 3\n"),
-        "health.toml:3: check #1 (memory-cache): key `warn-above` does not apply to kind `memory-cache` (it takes none)"
+        error("[[check]]\nkind = \"memory-cache\"\nwarn-at = 3\n"),
+        "health.toml:3: check #1 (memory-cache): key `warn-at` does not apply to kind `memory-cache` (it takes none)"
     );
     assert_eq!(
         error("[[check]]\nkind = \"mongodb\"\n"),
@@ -240,12 +240,12 @@ fn wrong_types_and_values_name_the_key() {
         "health.toml:3: check #1 (tcp): `addr`: must be `host:port` (like `db.internal:5432`), not `nohost`"
     );
     assert_eq!(
-        error("[[check]]\nkind = \"disk\"\npath = \"/\"\nwarn-above = 96\nfail-above = 95\n"),
-        "health.toml:5: check #1 (disk): `fail-above`: must not be below `warn-above` (96 > 95)"
+        error("[[check]]\nkind = \"disk\"\npath = \"/\"\nwarn-at = 96\nfail-at = 95\n"),
+        "health.toml:5: check #1 (disk): `fail-at`: must not be below `warn-at` (96 > 95)"
     );
     assert_eq!(
-        error("[[check]]\nkind = \"memory\"\nfail-above = 101\n"),
-        "health.toml:3: check #1 (memory): `fail-above`: must be a percentage from 0 to 100, not 101"
+        error("[[check]]\nkind = \"memory\"\nfail-at = 101\n"),
+        "health.toml:3: check #1 (memory): `fail-at`: must be a percentage from 0 to 100, not 101"
     );
     assert_eq!(
         error("[server]\nfailure-status = 302\n"),

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use self::protocol::Broadcast;
 use self::tally::Tally;
+use super::InvalidUrl;
 use super::kept::Kept;
 use crate::error::CheckError;
-use crate::redact::{InvalidUrl, Redactor, redact_url};
+use crate::redact::{Redactor, redact_url};
 use crate::{CheckResult, HealthCheck};
 
 /// How long the check waits for replies unless told otherwise.
@@ -55,7 +56,7 @@ const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(1);
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let registry = Registry::builder()
 ///     .check(
-///         Celery::amqp("amqp://guest:secret@rabbitmq.internal:5672//")?
+///         Celery::new("amqp://guest:secret@rabbitmq.internal:5672//")?
 ///             .min_workers(2)
 ///             .reply_timeout(Duration::from_millis(500))
 ///             .queues(["default", "emails"]),
@@ -87,43 +88,41 @@ enum Broker {
 }
 
 impl Celery {
-    /// Asks the workers through a RabbitMQ (AMQP 0-9-1) broker, Celery's
-    /// `broker_url` with scheme `amqp://` or `pyamqp://`
-    /// (`amqp://user:password@host:5672/vhost`; an empty vhost is `/`, as in Celery).
-    /// The connection is made when the check first runs and kept while it works.
+    /// Asks the workers through the broker at `url`, Celery's `broker_url`: RabbitMQ
+    /// (AMQP 0-9-1) with scheme `amqp://` or `pyamqp://`
+    /// (`amqp://user:password@host:5672/vhost`; an empty vhost is `/`, as in Celery),
+    /// or Redis with scheme `redis://` (`redis://[:password@]host[:port][/db]`; Redis 6
+    /// or later). The connection is made when the check first runs and kept while it
+    /// works.
     ///
     /// ```
-    /// let check = healthz::checks::Celery::amqp("amqp://guest:secret@localhost//")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// Returns [`InvalidUrl`] when the URL is not an AMQP URL (TLS URLs included: this
-    /// build has no TLS).
-    pub fn amqp(url: &str) -> Result<Self, InvalidUrl> {
-        Ok(Self::new(url, Broker::Amqp(amqp::AmqpBroker::new(url)?)))
-    }
-
-    /// Asks the workers through a Redis broker, Celery's `broker_url` with scheme
-    /// `redis://` (`redis://[:password@]host[:port][/db]`). The connection is made when
-    /// the check first runs and kept while it works. Needs Redis 6 or later.
-    ///
-    /// ```
-    /// let check = healthz::checks::Celery::redis("redis://:secret@localhost:6379/0")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// let amqp = healthz::checks::Celery::new("amqp://guest:secret@localhost//")?;
+    /// assert!(!format!("{amqp:?}").contains("secret"));
+    /// let redis = healthz::checks::Celery::new("redis://:secret@localhost:6379/0")?;
+    /// assert!(!format!("{redis:?}").contains("secret"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] when redis-rs cannot use the URL (TLS URLs included).
-    pub fn redis(url: &str) -> Result<Self, InvalidUrl> {
-        Ok(Self::new(url, Broker::Redis(redis::RedisBroker::new(url)?)))
+    /// Returns [`InvalidUrl`] when the URL names another broker, or one its client
+    /// cannot use (TLS URLs included: this build has no TLS).
+    pub fn new(url: &str) -> Result<Self, InvalidUrl> {
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+        let broker = match scheme {
+            Some("amqp" | "pyamqp") => Broker::Amqp(amqp::AmqpBroker::new(url)?),
+            Some("redis") => Broker::Redis(redis::RedisBroker::new(url)?),
+            _ => {
+                return Err(InvalidUrl::new(
+                    url,
+                    "expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)",
+                ));
+            }
+        };
+        Ok(Self::with_broker(url, broker))
     }
 
-    fn new(url: &str, broker: Broker) -> Self {
+    fn with_broker(url: &str, broker: Broker) -> Self {
         Self {
             broker,
             target: redact_url(url),
@@ -280,7 +279,7 @@ mod tests {
 
     #[test]
     fn construction_is_lazy_and_debug_hides_the_password() {
-        let check = Celery::amqp("amqp://guest:s3cr3t@127.0.0.1:1//")
+        let check = Celery::new("amqp://guest:s3cr3t@127.0.0.1:1//")
             .unwrap()
             .min_workers(2)
             .queues(["a", "b"])
@@ -290,28 +289,25 @@ mod tests {
         assert!(debug.contains("amqp://guest:***@127.0.0.1:1//"), "{debug}");
         assert_eq!(check.identifier(), "CeleryBackend");
         assert_eq!(check.component_type(), "component");
-        let redis = Celery::redis("redis://:s3cr3t@127.0.0.1:1/5").unwrap();
+        let redis = Celery::new("redis://:s3cr3t@127.0.0.1:1/5").unwrap();
         assert!(!format!("{redis:?}").contains("s3cr3t"));
     }
 
     #[test]
     fn urls_of_other_brokers_are_refused() {
-        for url in [
-            "redis://127.0.0.1/0",
-            "amqps://h//",
-            "http://h/",
-            "not a url",
-        ] {
-            let error = Celery::amqp(url).unwrap_err();
+        for url in ["amqps://h//", "rediss://h/0", "http://h/", "not a url"] {
+            let error = Celery::new(url).unwrap_err();
             assert!(
                 error.to_string().starts_with("invalid connection URL"),
                 "{url}"
             );
         }
-        for url in ["amqp://127.0.0.1//", "rediss://h/0", "not a url"] {
-            assert!(Celery::redis(url).is_err(), "{url}");
-        }
-        let error = Celery::amqp("http://u:s3cr3t@h/").unwrap_err();
+        let error = Celery::new("http://u:s3cr3t@h/").unwrap_err();
         assert!(!error.to_string().contains("s3cr3t"));
+        assert!(
+            error
+                .to_string()
+                .ends_with("expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)")
+        );
     }
 }

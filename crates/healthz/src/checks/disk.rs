@@ -20,14 +20,14 @@ use crate::{CheckError, CheckResult, HealthCheck};
 /// use healthz::checks::DiskUsage;
 ///
 /// let registry = Registry::builder()
-///     .check(DiskUsage::new("/var/lib/app").warn_above(80.0).fail_above(90.0))
+///     .check(DiskUsage::new("/var/lib/app").warn_at(80.0).fail_at(90.0))
 ///     .build()
 ///     .expect("unique names");
 /// # drop(registry);
 /// ```
 ///
 /// The message names the top directory of that file system, its mount point:
-/// `warning: disk /var 91.3% full (warn above 90%)`.
+/// `warning: disk /var 91.3% full (warn at 90%)`.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct DiskUsage {
@@ -48,14 +48,14 @@ impl DiskUsage {
     }
 
     /// A warning when the file system is at least `percent` full (90 unless set).
-    pub fn warn_above(mut self, percent: f64) -> Self {
-        self.thresholds.warn_above = percent;
+    pub fn warn_at(mut self, percent: f64) -> Self {
+        self.thresholds.warn_at = percent;
         self
     }
 
     /// A failure when the file system is at least `percent` full (95 unless set).
-    pub fn fail_above(mut self, percent: f64) -> Self {
-        self.thresholds.fail_above = percent;
+    pub fn fail_at(mut self, percent: f64) -> Self {
+        self.thresholds.fail_at = percent;
         self
     }
 }

@@ -6,8 +6,9 @@ use std::fmt;
 use http::header::LOCATION;
 use http::{StatusCode, Uri};
 
+use super::InvalidUrl;
 use super::http_client::{HttpClient, check_scheme, parse_url, read_body};
-use crate::redact::{InvalidUrl, redact_url};
+use crate::redact::redact_url;
 use crate::{CheckError, CheckResult, HealthCheck};
 
 /// The most body the check reads when it looks for a substring.

@@ -15,9 +15,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::InvalidUrl;
 use super::{describe_io, lower_first};
 use crate::CheckError;
-use crate::redact::{InvalidUrl, redact_url};
+use crate::redact::redact_url;
 
 /// The `User-Agent` of every request, so a backend's logs tell health checks apart.
 const AGENT: &str = concat!("healthz/", env!("CARGO_PKG_VERSION"));

@@ -15,8 +15,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use super::kept::Kept;
+use crate::checks::InvalidUrl;
 use crate::error::CheckError;
-use crate::redact::InvalidUrl;
 use crate::{CheckResult, HealthCheck};
 
 /// How long a probe key lives if the check is stopped before it deletes it.
@@ -43,7 +43,7 @@ const DEFAULT_PORT: u16 = 11211;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let registry = Registry::builder()
-///     .check(Memcached::connect("memcache.internal:11211")?)
+///     .check(Memcached::new("memcache.internal:11211")?)
 ///     .build()?;
 /// # drop(registry);
 /// # Ok(())
@@ -64,16 +64,16 @@ impl Memcached {
     /// ```
     /// use healthz::checks::Memcached;
     ///
-    /// let check = Memcached::connect("memcache://127.0.0.1:11211")?;
-    /// assert!(Memcached::connect("memcache://127.0.0.1:port").is_err());
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// let check = Memcached::new("memcache://127.0.0.1:11211")?;
+    /// assert!(Memcached::new("memcache://127.0.0.1:port").is_err());
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
     /// Returns [`InvalidUrl`] for another scheme, a bad port, or credentials (the text
     /// protocol has no authentication).
-    pub fn connect(address: &str) -> Result<Self, InvalidUrl> {
+    pub fn new(address: &str) -> Result<Self, InvalidUrl> {
         let (host, port) = parse_address(address).map_err(|why| InvalidUrl::new(address, why))?;
         Ok(Self {
             host,
@@ -349,7 +349,7 @@ mod tests {
 
     #[test]
     fn invalid_addresses_never_show_a_password() {
-        let error = Memcached::connect("memcache://u:hunter2@h").unwrap_err();
+        let error = Memcached::new("memcache://u:hunter2@h").unwrap_err();
         assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 }

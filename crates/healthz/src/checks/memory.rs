@@ -20,13 +20,13 @@ use crate::{CheckError, CheckResult, HealthCheck};
 /// use healthz::checks::MemoryUsage;
 ///
 /// let registry = Registry::builder()
-///     .check(MemoryUsage::new().warn_above(85.0))
+///     .check(MemoryUsage::new().warn_at(85.0))
 ///     .build()
 ///     .expect("unique names");
 /// # drop(registry);
 /// ```
 ///
-/// The message reads `warning: memory 91.3% used (warn above 90%)`.
+/// The message reads `warning: memory 91.3% used (warn at 90%)`.
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct MemoryUsage {
@@ -41,14 +41,14 @@ impl MemoryUsage {
     }
 
     /// A warning when at least `percent` of the memory is in use (90 unless set).
-    pub fn warn_above(mut self, percent: f64) -> Self {
-        self.thresholds.warn_above = percent;
+    pub fn warn_at(mut self, percent: f64) -> Self {
+        self.thresholds.warn_at = percent;
         self
     }
 
     /// A failure when at least `percent` of the memory is in use (95 unless set).
-    pub fn fail_above(mut self, percent: f64) -> Self {
-        self.thresholds.fail_above = percent;
+    pub fn fail_at(mut self, percent: f64) -> Self {
+        self.thresholds.fail_at = percent;
         self
     }
 }

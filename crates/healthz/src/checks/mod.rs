@@ -40,6 +40,7 @@
 mod cleanup;
 mod filesystem;
 mod memory_cache;
+mod target;
 mod tcp;
 
 #[cfg(feature = "celery")]
@@ -76,8 +77,6 @@ mod postgres;
 mod rabbitmq;
 #[cfg(feature = "redis")]
 mod redis;
-#[cfg(feature = "redis")]
-mod redis_ping;
 #[cfg(feature = "remote")]
 mod remote;
 #[cfg(feature = "s3")]
@@ -92,6 +91,7 @@ mod threshold;
 pub use cleanup::wait_for_cleanup;
 pub use filesystem::Filesystem;
 pub use memory_cache::{MemoryCache, MemoryStore};
+pub use target::InvalidUrl;
 pub use tcp::TcpConnect;
 
 #[cfg(feature = "celery")]
@@ -129,10 +129,7 @@ pub use postgres::Postgres;
 pub use rabbitmq::RabbitMq;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::RedisCache;
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis_ping::RedisPing;
+pub use redis::{RedisCache, RedisPing};
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub use remote::RemoteHealth;

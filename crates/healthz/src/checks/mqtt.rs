@@ -10,8 +10,9 @@ use rumqttc::{
 };
 use url::Url;
 
+use super::InvalidUrl;
 use crate::error::CheckError;
-use crate::redact::{InvalidUrl, Redactor, redact_url};
+use crate::redact::{Redactor, redact_url};
 use crate::{CheckResult, HealthCheck};
 
 /// The MQTT port, when the address names none.
@@ -59,7 +60,7 @@ impl Mqtt {
     /// let check = Mqtt::new("mqtt://app:s3cr3t@127.0.0.1:1883")?;
     /// assert!(!format!("{check:?}").contains("s3cr3t"));
     /// assert!(Mqtt::new("mqtts://127.0.0.1:8883").is_err());
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors

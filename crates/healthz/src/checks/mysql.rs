@@ -31,9 +31,9 @@ sql_check! {
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let registry = Registry::builder()
-    ///     .check(MySql::connect("mysql://app:secret@db-primary/shop")?.write_probe(true))
+    ///     .check(MySql::new("mysql://app:secret@db-primary/shop")?.write_probe(true))
     ///     .check_with(
-    ///         MySql::connect("mysql://app:secret@db-replica/shop")?,
+    ///         MySql::new("mysql://app:secret@db-replica/shop")?,
     ///         CheckOptions::new().name("DatabaseBackend[replica]"),
     ///     )
     ///     .build()?;
@@ -45,37 +45,37 @@ sql_check! {
     /// Its `Debug` output and its messages show the URL with the password masked.
     pub struct MySql(SqlCheck<sqlx::MySql>);
 
-    /// Checks on a connection from the application's pool, so the check sees what the
-    /// application sees (pool exhaustion included).
-    ///
-    /// A pool retries a refused connection until its `acquire_timeout` (30 s unless
-    /// set): while the database is down, this check reports the runner's `timed out
-    /// after …` rather than `connection refused`, which [`connect`](Self::connect)
-    /// reports at once.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), sqlx::Error> {
-    /// let pool = sqlx::MySqlPool::connect("mysql://app@localhost/shop").await?;
-    /// let check = healthz::checks::MySql::new(pool.clone());
-    /// # Ok(()) }
-    /// ```
-    pub fn new(pool: MySqlPool);
-
     /// Checks on the check's own connection to `url` (`mysql://` or `mariadb://`),
     /// made when the check first runs and kept while it works. Building the check
     /// never touches the network.
     ///
     /// ```
-    /// let check = healthz::checks::MySql::connect("mysql://root:secret@localhost/test")?;
+    /// let check = healthz::checks::MySql::new("mysql://root:secret@localhost/test")?;
     /// assert!(!format!("{check:?}").contains("secret"));
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`](crate::redact::InvalidUrl) when the URL is not a MySQL URL
+    /// Returns [`InvalidUrl`](crate::checks::InvalidUrl) when the URL is not a MySQL URL
     /// sqlx can use.
-    pub fn connect(url: &str);
+    pub fn new(url: &str);
+
+    /// Checks on a connection from the application's pool, so the check sees what the
+    /// application sees (pool exhaustion included).
+    ///
+    /// A pool retries a refused connection until its `acquire_timeout` (30 s unless
+    /// set): while the database is down, this check reports the runner's `timed out
+    /// after …` rather than `connection refused`, which [`new`](Self::new)
+    /// reports at once.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), sqlx::Error> {
+    /// let pool = sqlx::MySqlPool::connect("mysql://app@localhost/shop").await?;
+    /// let check = healthz::checks::MySql::from_pool(pool.clone());
+    /// # Ok(()) }
+    /// ```
+    pub fn from_pool(pool: MySqlPool);
 }
 
 impl Dialect for sqlx::MySql {

@@ -14,8 +14,9 @@ use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
 use url::Url;
 
+use super::InvalidUrl;
 use crate::error::CheckError;
-use crate::redact::{InvalidUrl, Redactor};
+use crate::redact::Redactor;
 use crate::{CheckResult, HealthCheck};
 
 /// What the server shows as the client's name (`nats server report connections`, the
@@ -76,7 +77,7 @@ impl Nats {
     /// let check = Nats::new("nats://app:s3cr3t@127.0.0.1:4222")?;
     /// assert!(!format!("{check:?}").contains("s3cr3t"));
     /// assert!(Nats::new("ws://127.0.0.1:8080").is_err());
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors

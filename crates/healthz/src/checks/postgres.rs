@@ -23,8 +23,8 @@ sql_check! {
     /// use healthz::{CheckOptions, Registry};
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let primary = Postgres::connect("postgres://app:secret@db-primary/orders")?.write_probe(true);
-    /// let replica = Postgres::connect("postgres://app:secret@db-replica/orders")?;
+    /// let primary = Postgres::new("postgres://app:secret@db-primary/orders")?.write_probe(true);
+    /// let replica = Postgres::new("postgres://app:secret@db-replica/orders")?;
     /// let registry = Registry::builder()
     ///     .check(primary)
     ///     .check_with(replica, CheckOptions::new().name("DatabaseBackend[replica]"))
@@ -37,37 +37,37 @@ sql_check! {
     /// Its `Debug` output and its messages show the URL with the password masked.
     pub struct Postgres(SqlCheck<sqlx::Postgres>);
 
-    /// Checks on a connection from the application's pool, so the check sees what the
-    /// application sees (pool exhaustion included).
-    ///
-    /// A pool retries a refused connection until its `acquire_timeout` (30 s unless
-    /// set): while the database is down, this check reports the runner's `timed out
-    /// after …` rather than `connection refused`, which [`connect`](Self::connect)
-    /// reports at once.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> Result<(), sqlx::Error> {
-    /// let pool = sqlx::PgPool::connect("postgres://app@localhost/orders").await?;
-    /// let check = healthz::checks::Postgres::new(pool.clone());
-    /// # Ok(()) }
-    /// ```
-    pub fn new(pool: PgPool);
-
     /// Checks on the check's own connection to `url` (`postgres://` or
     /// `postgresql://`), made when the check first runs and kept while it works.
     /// Building the check never touches the network.
     ///
     /// ```
-    /// let check = healthz::checks::Postgres::connect("postgres://app:secret@localhost/orders")?;
+    /// let check = healthz::checks::Postgres::new("postgres://app:secret@localhost/orders")?;
     /// assert!(!format!("{check:?}").contains("secret"));
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`](crate::redact::InvalidUrl) when the URL is not a PostgreSQL URL
+    /// Returns [`InvalidUrl`](crate::checks::InvalidUrl) when the URL is not a PostgreSQL URL
     /// sqlx can use.
-    pub fn connect(url: &str);
+    pub fn new(url: &str);
+
+    /// Checks on a connection from the application's pool, so the check sees what the
+    /// application sees (pool exhaustion included).
+    ///
+    /// A pool retries a refused connection until its `acquire_timeout` (30 s unless
+    /// set): while the database is down, this check reports the runner's `timed out
+    /// after …` rather than `connection refused`, which [`new`](Self::new)
+    /// reports at once.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), sqlx::Error> {
+    /// let pool = sqlx::PgPool::connect("postgres://app@localhost/orders").await?;
+    /// let check = healthz::checks::Postgres::from_pool(pool.clone());
+    /// # Ok(()) }
+    /// ```
+    pub fn from_pool(pool: PgPool);
 }
 
 impl Dialect for sqlx::Postgres {

@@ -16,8 +16,9 @@ use amqprs::error::Error as AmqpError;
 use percent_encoding::percent_decode_str;
 use url::Url;
 
+use super::InvalidUrl;
 use crate::error::CheckError;
-use crate::redact::{InvalidUrl, Redactor, redact_url};
+use crate::redact::{Redactor, redact_url};
 use crate::{CheckResult, HealthCheck};
 
 /// The AMQP port, when the URL names none.
@@ -70,7 +71,7 @@ impl RabbitMq {
     /// let check = RabbitMq::new("amqp://app:s3cr3t@127.0.0.1/orders")?;
     /// assert!(!format!("{check:?}").contains("s3cr3t"));
     /// assert!(RabbitMq::new("amqps://rabbitmq.internal").is_err());
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors

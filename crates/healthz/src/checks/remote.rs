@@ -9,8 +9,9 @@ use http::header::{CONTENT_TYPE, LOCATION};
 use http::{StatusCode, Uri};
 
 use self::format::{parse_health_json, parse_json};
+use super::InvalidUrl;
 use super::http_client::{HttpClient, parse_url, read_body};
-use crate::redact::{InvalidUrl, redact_url};
+use crate::redact::redact_url;
 use crate::{CheckError, CheckResult, HealthCheck};
 
 /// What the check asks for: the detailed format first, the seed's JSON second.

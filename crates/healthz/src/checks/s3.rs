@@ -13,8 +13,9 @@ use rusty_s3::{Bucket, Credentials, S3Action as _, UrlStyle};
 use url::{Host, Url};
 
 use self::cleanup::{Cleanup, ProbeObject};
+use super::InvalidUrl;
 use super::http_client::{self, HttpClient, read_body, unreachable};
-use crate::redact::{InvalidUrl, Redactor, redact_url};
+use crate::redact::{Redactor, redact_url};
 use crate::{CheckError, CheckResult, HealthCheck};
 
 /// Where probe objects go unless [`S3Storage::prefix`] says otherwise.

@@ -8,9 +8,10 @@ use std::future::Future;
 use sqlx::pool::PoolConnection;
 use sqlx::{ConnectOptions, Connection, Database, Pool};
 
+use super::InvalidUrl;
 use super::kept::Kept;
 use crate::error::CheckError;
-use crate::redact::{InvalidUrl, Redactor, redact_url};
+use crate::redact::{Redactor, redact_url};
 
 /// A database the checks know how to probe. Implemented in `postgres.rs` and
 /// `mysql.rs`.
@@ -221,7 +222,7 @@ impl<DB: Dialect> SqlCheck<DB> {
 }
 
 /// Declares a public database check around [`SqlCheck`]: the struct, its constructors
-/// `new(pool)` and `connect(url)`, the `write_probe` builder, a `Debug` that shows only
+/// `new(url)` and `from_pool(pool)`, the `write_probe` builder, a `Debug` that shows only
 /// the redacted target, and the `HealthCheck` impl named `DatabaseBackend`. Each
 /// database's file gives the docs of the struct and of the two constructors, since
 /// their examples differ.
@@ -231,24 +232,24 @@ macro_rules! sql_check {
         pub struct $name:ident(SqlCheck<$db:ty>);
 
         $(#[$new_attr:meta])*
-        pub fn new(pool: $pool:ty);
+        pub fn new(url: &str);
 
-        $(#[$connect_attr:meta])*
-        pub fn connect(url: &str);
+        $(#[$from_pool_attr:meta])*
+        pub fn from_pool(pool: $pool:ty);
     ) => {
         $(#[$struct_attr])*
         pub struct $name($crate::checks::sql::SqlCheck<$db>);
 
         impl $name {
             $(#[$new_attr])*
-            #[must_use]
-            pub fn new(pool: $pool) -> Self {
-                Self($crate::checks::sql::SqlCheck::from_pool(pool))
+            pub fn new(url: &str) -> Result<Self, $crate::checks::InvalidUrl> {
+                $crate::checks::sql::SqlCheck::from_url(url).map(Self)
             }
 
-            $(#[$connect_attr])*
-            pub fn connect(url: &str) -> Result<Self, $crate::redact::InvalidUrl> {
-                $crate::checks::sql::SqlCheck::from_url(url).map(Self)
+            $(#[$from_pool_attr])*
+            #[must_use]
+            pub fn from_pool(pool: $pool) -> Self {
+                Self($crate::checks::sql::SqlCheck::from_pool(pool))
             }
 
             /// Also proves that the database takes writes, inside a transaction that is

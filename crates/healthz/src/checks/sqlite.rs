@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use crate::{CheckError, CheckResult, HealthCheck};
 
-/// How long [`Sqlite::open`]'s own pool waits for its connection. Shorter than the
+/// How long [`Sqlite::new`]'s own pool waits for its connection. Shorter than the
 /// runner's default timeout, so a locked-up pool reports itself as such.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -26,13 +26,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// # async fn example(app_pool: sqlx::SqlitePool) {
 /// let registry = Registry::builder()
 ///     // The application's own pool: checks what the application uses.
-///     .check(Sqlite::new(app_pool))
+///     .check(Sqlite::from_pool(app_pool))
 ///     .build()
 ///     .expect("unique names");
 /// # }
 /// ```
 ///
-/// [`Sqlite::open`] makes a small pool of its own instead, for a database the
+/// [`Sqlite::new`] makes a small pool of its own instead, for a database the
 /// application does not hold open (the binary's configuration does this).
 #[derive(Debug)]
 pub struct Sqlite {
@@ -45,18 +45,6 @@ pub struct Sqlite {
 }
 
 impl Sqlite {
-    /// Checks through the application's pool.
-    #[must_use]
-    pub fn new(pool: SqlitePool) -> Self {
-        let options = (*pool.connect_options()).clone();
-        let file = options.get_filename().to_owned();
-        Self {
-            pool: OnceLock::from(pool),
-            options,
-            file,
-        }
-    }
-
     /// Checks the database file at `path` through a pool of its own, which connects on
     /// the first run.
     ///
@@ -64,13 +52,25 @@ impl Sqlite {
     /// makes the check fail. The pool holds one connection and waits at most three
     /// seconds for it. Building the check touches neither the file nor the runtime.
     #[must_use]
-    pub fn open(path: impl AsRef<Path>) -> Self {
+    pub fn new(path: impl AsRef<Path>) -> Self {
         Self {
             pool: OnceLock::new(),
             options: SqliteConnectOptions::new()
                 .filename(path.as_ref())
                 .create_if_missing(true),
             file: path.as_ref().to_owned(),
+        }
+    }
+
+    /// Checks through the application's pool.
+    #[must_use]
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        let options = (*pool.connect_options()).clone();
+        let file = options.get_filename().to_owned();
+        Self {
+            pool: OnceLock::from(pool),
+            options,
+            file,
         }
     }
 

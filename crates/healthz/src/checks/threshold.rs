@@ -4,19 +4,19 @@ use std::fmt;
 
 use crate::{CheckError, CheckResult};
 
-/// A percentage at or above `warn_above` is a warning, at or above `fail_above` a
+/// A percentage at or above `warn_at` is a warning, at or above `fail_at` a
 /// failure.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Thresholds {
-    pub(crate) warn_above: f64,
-    pub(crate) fail_above: f64,
+    pub(crate) warn_at: f64,
+    pub(crate) fail_at: f64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
-            warn_above: 90.0,
-            fail_above: 95.0,
+            warn_at: 90.0,
+            fail_at: 95.0,
         }
     }
 }
@@ -25,15 +25,15 @@ impl Thresholds {
     /// Judges `percent`; `what` describes the measurement for the message, as in
     /// `disk / 96.1% full`.
     pub(crate) fn judge(self, percent: f64, what: impl fmt::Display) -> CheckResult {
-        if percent >= self.fail_above {
+        if percent >= self.fail_at {
             Err(CheckError::unavailable(format!(
-                "{what} (fail above {}%)",
-                self.fail_above
+                "{what} (fail at {}%)",
+                self.fail_at
             )))
-        } else if percent >= self.warn_above {
+        } else if percent >= self.warn_at {
             Err(CheckError::warning(format!(
-                "{what} (warn above {}%)",
-                self.warn_above
+                "{what} (warn at {}%)",
+                self.warn_at
             )))
         } else {
             Ok(())
@@ -52,13 +52,13 @@ mod tests {
         assert!(thresholds.judge(89.9, "x").is_ok());
         let warning = thresholds.judge(90.0, "x 90.0% full").unwrap_err();
         assert_eq!(warning.kind(), ErrorKind::Warning);
-        assert_eq!(warning.message(), "x 90.0% full (warn above 90%)");
+        assert_eq!(warning.message(), "x 90.0% full (warn at 90%)");
         let failure = thresholds.judge(95.0, "x 95.0% full").unwrap_err();
         assert_eq!(failure.kind(), ErrorKind::Unavailable);
-        assert_eq!(failure.message(), "x 95.0% full (fail above 95%)");
+        assert_eq!(failure.message(), "x 95.0% full (fail at 95%)");
         let odd = Thresholds {
-            warn_above: 99.5,
-            fail_above: 80.0,
+            warn_at: 99.5,
+            fail_at: 80.0,
         };
         assert_eq!(
             odd.judge(85.0, "x").unwrap_err().kind(),

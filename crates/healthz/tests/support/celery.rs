@@ -57,11 +57,7 @@ impl Broker {
 
     /// A check on `url`, an URL of this broker's kind.
     pub(crate) fn check_at(self, url: &str) -> Celery {
-        match self {
-            Self::Amqp => Celery::amqp(url),
-            Self::Redis => Celery::redis(url),
-        }
-        .expect("a valid broker URL")
+        Celery::new(url).expect("a valid broker URL")
     }
 
     /// `url` of this kind pointing at another address.

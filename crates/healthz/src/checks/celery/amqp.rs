@@ -19,8 +19,8 @@ use tokio::time::Instant;
 
 use super::protocol::{Broadcast, CLOCK, JSON, Reply};
 use super::{Failure, Kept, Tally};
+use crate::checks::InvalidUrl;
 use crate::checks::describe_io;
-use crate::redact::InvalidUrl;
 
 /// `x-expires` of the reply queue in milliseconds, Celery's `control_queue_expires`:
 /// the broker drops the queue this long after its last consumer, should the

@@ -15,8 +15,8 @@ use tokio::time::Instant;
 
 use super::protocol::{Broadcast, Reply};
 use super::{Failure, Kept, Tally};
+use crate::checks::InvalidUrl;
 use crate::checks::cleanup::spawn_cleanup;
-use crate::redact::InvalidUrl;
 
 /// kombu's separator of the fields of a binding, and of a queue name and a priority.
 const SEP: &str = "\x06\x16";

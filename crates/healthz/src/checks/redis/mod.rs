@@ -1,141 +1,28 @@
-//! `CacheBackend` on Redis: [`RedisCache`]; and the connection handling it shares with
-//! [`RedisPing`](super::RedisPing).
+//! The Redis checks, [`RedisCache`] and [`RedisPing`], and the connection handling
+//! they share: where the connection comes from, how a broken one is replaced, and how a
+//! failure is described without a secret.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::time::Duration;
+mod cache;
+mod ping;
 
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Cmd, Pipeline, RedisError, RedisFuture, Value};
 
+use super::InvalidUrl;
 use super::kept::Kept;
+use crate::CheckResult;
+use crate::check::BoxFuture;
 use crate::error::CheckError;
-use crate::redact::{InvalidUrl, Redactor, redact_url};
-use crate::{CheckResult, HealthCheck};
+use crate::redact::{Redactor, redact_url};
 
-/// How long a probe key lives if the check is stopped before it deletes it.
-const PROBE_TTL: Duration = Duration::from_secs(10);
+pub use cache::RedisCache;
+pub use ping::RedisPing;
 
-/// Checks a Redis cache: sets a unique key (`healthz:<random hex>`) that expires
-/// after 10 seconds, reads it back, compares and deletes it. Named `CacheBackend`.
-///
-/// The three commands go in one `MULTI`/`EXEC` transaction: one round trip, no other
-/// client ever sees the key, and once the transaction reaches the server the key is
-/// deleted even if the runner's timeout stops the check before the answer arrives.
-/// `SET … NX` never overwrites a key; no other key is read or written.
-///
-/// ```no_run
-/// use healthz::checks::RedisCache;
-/// use healthz::Registry;
-///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let registry = Registry::builder()
-///     .check(RedisCache::connect("redis://:secret@cache.internal:6379/0")?)
-///     .build()?;
-/// # drop(registry);
-/// # Ok(())
-/// # }
-/// ```
-pub struct RedisCache(RedisTarget);
-
-impl RedisCache {
-    /// Checks through the application's connection manager.
-    ///
-    /// ```no_run
-    /// # async fn demo() -> redis::RedisResult<()> {
-    /// let client = redis::Client::open("redis://127.0.0.1/")?;
-    /// let manager = redis::aio::ConnectionManager::new(client).await?;
-    /// let check = healthz::checks::RedisCache::new(manager.clone());
-    /// # Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn new(manager: ConnectionManager) -> Self {
-        Self(RedisTarget::from_manager(manager))
-    }
-
-    /// Checks on the check's own connection to `url` (`redis://[:password@]host[:port][/db]`),
-    /// made when the check first runs and kept while it works. Building the check never
-    /// touches the network.
-    ///
-    /// ```
-    /// let check = healthz::checks::RedisCache::connect("redis://:secret@localhost/1")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// Returns [`InvalidUrl`] when redis-rs cannot use the URL (TLS URLs included: this
-    /// build has no TLS).
-    pub fn connect(url: &str) -> Result<Self, InvalidUrl> {
-        RedisTarget::from_url(url).map(Self)
-    }
-}
-
-impl fmt::Debug for RedisCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisCache")
-            .field("target", &self.0.target)
-            .finish()
-    }
-}
-
-impl HealthCheck for RedisCache {
-    async fn check(&self) -> CheckResult {
-        self.0.run(Probe::RoundTrip).await
-    }
-
-    fn identifier(&self) -> Cow<'static, str> {
-        Cow::Borrowed("CacheBackend")
-    }
-
-    fn component_type(&self) -> &'static str {
-        "datastore"
-    }
-}
-
-async fn round_trip(conn: &mut Conn) -> Result<(), Failure> {
-    let key = format!("healthz:{:032x}", fastrand::u128(..));
-    let value = format!("{:032x}", fastrand::u128(..));
-    let (set, read, deleted): (Option<String>, Option<String>, i64) = redis::pipe()
-        .atomic()
-        .cmd("SET")
-        .arg(&key)
-        .arg(&value)
-        .arg("NX")
-        .arg("EX")
-        .arg(PROBE_TTL.as_secs())
-        .cmd("GET")
-        .arg(&key)
-        .cmd("DEL")
-        .arg(&key)
-        .query_async(conn)
-        .await
-        .map_err(Failure::redis("set, get and delete a key"))?;
-    if set.as_deref() != Some("OK") {
-        return Err(Failure::Unexpected(format!(
-            "SET answered {set:?} instead of \"OK\""
-        )));
-    }
-    match read {
-        Some(read) if read == value => {}
-        Some(_) => {
-            return Err(Failure::Unexpected(
-                "read back another value than it wrote".to_owned(),
-            ));
-        }
-        None => return Err(Failure::Unexpected("the key it set was missing".to_owned())),
-    }
-    if deleted != 1 {
-        return Err(Failure::Unexpected(format!(
-            "DEL removed {deleted} keys instead of 1"
-        )));
-    }
-    Ok(())
-}
+/// What a Redis check does on its connection: one round trip of commands.
+type Probe = for<'a> fn(&'a mut Conn) -> BoxFuture<'a, Result<(), Failure>>;
 
 /// Why a Redis probe failed, before its text is redacted.
-pub(crate) enum Failure {
+pub(super) enum Failure {
     /// A command failed while doing what `doing` says.
     Redis {
         doing: &'static str,
@@ -147,7 +34,7 @@ pub(crate) enum Failure {
 
 impl Failure {
     /// A closure for `map_err` that names what was being done.
-    pub(crate) fn redis(doing: &'static str) -> impl FnOnce(RedisError) -> Self {
+    pub(super) fn redis(doing: &'static str) -> impl FnOnce(RedisError) -> Self {
         move |error| Self::Redis { doing, error }
     }
 
@@ -205,7 +92,7 @@ enum Source {
 }
 
 /// The connection of a Redis check, either kind.
-pub(crate) enum Conn {
+pub(super) enum Conn {
     Manager(ConnectionManager),
     Own(MultiplexedConnection),
 }
@@ -239,15 +126,15 @@ impl ConnectionLike for Conn {
 }
 
 /// What the Redis checks share: the connection source and the redaction of messages.
-pub(crate) struct RedisTarget {
+pub(super) struct RedisTarget {
     source: Source,
     redactor: Redactor,
     /// What `Debug` shows: the redacted URL, or that the application's manager is used.
-    pub(crate) target: String,
+    pub(super) target: String,
 }
 
 impl RedisTarget {
-    pub(crate) fn from_manager(manager: ConnectionManager) -> Self {
+    pub(super) fn from_manager(manager: ConnectionManager) -> Self {
         Self {
             source: Source::Manager(manager),
             redactor: Redactor::default(),
@@ -255,7 +142,7 @@ impl RedisTarget {
         }
     }
 
-    pub(crate) fn from_url(url: &str) -> Result<Self, InvalidUrl> {
+    pub(super) fn from_url(url: &str) -> Result<Self, InvalidUrl> {
         let redactor = Redactor::for_url(url);
         let client =
             redis::Client::open(url).map_err(|error| InvalidUrl::new(url, error_text(&error)))?;
@@ -271,7 +158,7 @@ impl RedisTarget {
 
     /// Runs `probe` on a connection; once more on a fresh one if a kept connection
     /// turns out broken (the server restarted since the last run).
-    pub(crate) async fn run(&self, probe: Probe) -> CheckResult {
+    pub(super) async fn run(&self, probe: Probe) -> CheckResult {
         self.run_inner(probe)
             .await
             .map_err(|failure| failure.into_check_error(&self.redactor))
@@ -281,10 +168,10 @@ impl RedisTarget {
         match &self.source {
             Source::Manager(manager) => {
                 let mut conn = Conn::Manager(manager.clone());
-                match probe.run(&mut conn).await {
+                match probe(&mut conn).await {
                     // The manager reconnects in the background after a broken
                     // connection; the second try waits for that.
-                    Err(failure) if failure.is_broken_connection() => probe.run(&mut conn).await,
+                    Err(failure) if failure.is_broken_connection() => probe(&mut conn).await,
                     result => result,
                 }
             }
@@ -305,29 +192,11 @@ impl RedisTarget {
                                 .map(Conn::Own)
                                 .map_err(Failure::redis("connect"))
                         },
-                        |conn| Box::pin(probe.run(conn)),
+                        probe,
                         Failure::is_broken_connection,
                     )
                     .await
             }
-        }
-    }
-}
-
-/// What a Redis check does on its connection.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Probe {
-    /// [`RedisCache`]: set, get and delete a unique key.
-    RoundTrip,
-    /// [`RedisPing`](super::RedisPing): `PING` and `INFO server`.
-    PingInfo,
-}
-
-impl Probe {
-    async fn run(self, conn: &mut Conn) -> Result<(), Failure> {
-        match self {
-            Self::RoundTrip => round_trip(conn).await,
-            Self::PingInfo => super::redis_ping::ping_info(conn).await,
         }
     }
 }

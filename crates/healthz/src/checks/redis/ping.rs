@@ -5,8 +5,8 @@ use std::fmt;
 
 use redis::aio::ConnectionManager;
 
-use super::redis::{Conn, Failure, Probe, RedisTarget};
-use crate::redact::InvalidUrl;
+use super::{Conn, Failure, RedisTarget};
+use crate::checks::InvalidUrl;
 use crate::{CheckResult, HealthCheck};
 
 /// Checks a Redis server: `PING` must answer `PONG`, and `INFO server` must answer with
@@ -21,7 +21,7 @@ use crate::{CheckResult, HealthCheck};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let registry = Registry::builder()
-///     .check(RedisPing::connect("redis://broker.internal:6379")?)
+///     .check(RedisPing::new("redis://broker.internal:6379")?)
 ///     .build()?;
 /// # drop(registry);
 /// # Ok(())
@@ -30,34 +30,34 @@ use crate::{CheckResult, HealthCheck};
 pub struct RedisPing(RedisTarget);
 
 impl RedisPing {
+    /// Checks on the check's own connection to `url`, made when the check first runs
+    /// and kept while it works. Building the check never touches the network.
+    ///
+    /// ```
+    /// let check = healthz::checks::RedisPing::new("redis://:secret@localhost")?;
+    /// assert!(!format!("{check:?}").contains("secret"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InvalidUrl`] when redis-rs cannot use the URL.
+    pub fn new(url: &str) -> Result<Self, InvalidUrl> {
+        RedisTarget::from_url(url).map(Self)
+    }
+
     /// Checks through the application's connection manager.
     ///
     /// ```no_run
     /// # async fn demo() -> redis::RedisResult<()> {
     /// let client = redis::Client::open("redis://127.0.0.1/")?;
     /// let manager = redis::aio::ConnectionManager::new(client).await?;
-    /// let check = healthz::checks::RedisPing::new(manager.clone());
+    /// let check = healthz::checks::RedisPing::from_client(manager.clone());
     /// # Ok(()) }
     /// ```
     #[must_use]
-    pub fn new(manager: ConnectionManager) -> Self {
+    pub fn from_client(manager: ConnectionManager) -> Self {
         Self(RedisTarget::from_manager(manager))
-    }
-
-    /// Checks on the check's own connection to `url`, made when the check first runs
-    /// and kept while it works. Building the check never touches the network.
-    ///
-    /// ```
-    /// let check = healthz::checks::RedisPing::connect("redis://:secret@localhost")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
-    /// # Ok::<(), healthz::redact::InvalidUrl>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// Returns [`InvalidUrl`] when redis-rs cannot use the URL.
-    pub fn connect(url: &str) -> Result<Self, InvalidUrl> {
-        RedisTarget::from_url(url).map(Self)
     }
 }
 
@@ -71,7 +71,7 @@ impl fmt::Debug for RedisPing {
 
 impl HealthCheck for RedisPing {
     async fn check(&self) -> CheckResult {
-        self.0.run(Probe::PingInfo).await
+        self.0.run(|conn| Box::pin(ping_info(conn))).await
     }
 
     fn identifier(&self) -> Cow<'static, str> {
@@ -84,7 +84,7 @@ impl HealthCheck for RedisPing {
 }
 
 /// `PING` and `INFO server`, pipelined: one round trip.
-pub(super) async fn ping_info(conn: &mut Conn) -> Result<(), Failure> {
+async fn ping_info(conn: &mut Conn) -> Result<(), Failure> {
     let (pong, info): (String, String) = redis::pipe()
         .cmd("PING")
         .cmd("INFO")
