@@ -68,6 +68,7 @@ mod registry;
 mod render;
 mod report;
 mod runner;
+mod secret;
 mod selection;
 
 pub use check::{Blocking, BlockingHealthCheck, CheckResult, HealthCheck};
@@ -79,6 +80,7 @@ pub use registry::{
 };
 pub use render::{Format, Renderer, render};
 pub use report::{CheckReport, HealthStatus, HistoryEntry, Outcome, Report};
+pub use secret::Secret;
 pub use selection::{Selection, SelectionError, WELL_KNOWN_GROUPS};
 
 /// The README's examples, compiled and run as doc tests.
