@@ -8,6 +8,10 @@
 #   scripts/services.sh               all services
 #   scripts/services.sh redis s3      only these (names as in the status lines)
 #
+# Next to the plain services, TLS-enabled instances listen on ports of their own, with
+# the certificates of scripts/tls-certs.sh; each file in scripts/services.d/ declares
+# some (see memcached-tls.sh for the shape).
+#
 # Machines of this project's kind start PostgreSQL, MariaDB, Redis, RabbitMQ, Mosquitto
 # and NATS before a session; the commands below only restart one that has stopped.
 set -uo pipefail
@@ -36,18 +40,19 @@ wait_for_port() {
     done
 }
 
-status() { printf '%-10s %-22s %s\n' "$1" "127.0.0.1:$2" "$3"; }
+status() { printf '%-26s %-18s %s\n' "$1" "127.0.0.1:$2" "$3"; }
 
-# ensure NAME PORT START_FUNCTION: leaves a running service alone, else starts it and
+# ensure NAME PORT START_COMMAND…: leaves a running service alone, else starts it and
 # waits for its port.
 ensure() {
-    local name=$1 port=$2 start=$3
+    local name=$1 port=$2
+    shift 2
     if port_open "$port"; then
         status "$name" "$port" "running"
         return
     fi
     local log="$STATE_DIR/$name.start.log"
-    if ! "$start" >"$log" 2>&1; then
+    if ! "$@" >"$log" 2>&1; then
         status "$name" "$port" "FAILED to start (see $log)"
         failed+=("$name")
         return
@@ -122,7 +127,21 @@ s3_answers() {
     [[ "$code" == 200 ]]
 }
 
+# The certificates of the TLS instances.
+TLS_DIR=$("$(dirname "$0")/tls-certs.sh")
+export TLS_DIR
+
+# Services declared in scripts/services.d/: "NAME PORT START_COMMAND…" each.
+EXTRA_SERVICES=()
+for file in "$(dirname "$0")"/services.d/*.sh; do
+    # shellcheck source=/dev/null
+    source "$file"
+done
+
 all=(postgres mariadb redis rabbitmq mosquitto nats memcached s3)
+for service in "${EXTRA_SERVICES[@]}"; do
+    all+=("${service%% *}")
+done
 wanted=("$@")
 ((${#wanted[@]})) || wanted=("${all[@]}")
 
@@ -143,8 +162,16 @@ for name in "${wanted[@]}"; do
         fi
         ;;
     *)
-        echo "unknown service '$name'; known: ${all[*]}" >&2
-        exit 2
+        declared=""
+        for service in "${EXTRA_SERVICES[@]}"; do
+            [[ "${service%% *}" == "$name" ]] && declared=$service
+        done
+        if [[ -z "$declared" ]]; then
+            echo "unknown service '$name'; known: ${all[*]}" >&2
+            exit 2
+        fi
+        # shellcheck disable=SC2086 # the declaration is words by design
+        ensure $declared
         ;;
     esac
 done

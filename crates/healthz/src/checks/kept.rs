@@ -17,6 +17,19 @@ impl<C> Default for Kept<C> {
     }
 }
 
+/// Shows whether a connection is kept, never the connection itself (a client's
+/// connection may hold its credentials).
+impl<C> std::fmt::Debug for Kept<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        f.debug_struct("Kept").field("connected", &kept).finish()
+    }
+}
+
 impl<C> Kept<C> {
     /// The kept connection, if there is one, out of the slot.
     pub(crate) fn take(&self) -> Option<C> {

@@ -7,15 +7,18 @@
 //! crates for what is here a hundred lines.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+use super::InvalidUrl;
 use super::kept::Kept;
-use crate::checks::InvalidUrl;
+use super::stream::Stream;
+use super::target::{Scheme, Target};
+#[cfg(feature = "rustls")]
+use super::tls::{self, Tls};
 use crate::error::CheckError;
 use crate::{CheckResult, HealthCheck};
 
@@ -25,8 +28,12 @@ const PROBE_TTL: Duration = Duration::from_secs(10);
 /// The longest reply line the check reads: memcached's are far shorter.
 const MAX_LINE: u64 = 1024;
 
-/// Memcached's port, when the address names none.
-const DEFAULT_PORT: u16 = 11211;
+/// The address forms it takes: a bare `host[:port]` reads as the first.
+const SCHEMES: [Scheme; 3] = [
+    Scheme::plain("memcache", 11211),
+    Scheme::plain("memcached", 11211),
+    Scheme::plain("tcp", 11211),
+];
 
 /// Checks a Memcached server: adds a unique key (`healthz:<random hex>`) that
 /// expires after 10 seconds, reads it back, compares and deletes it. Named
@@ -49,10 +56,12 @@ const DEFAULT_PORT: u16 = 11211;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct Memcached {
-    host: String,
-    port: u16,
-    connection: Kept<BufReader<TcpStream>>,
+    target: Target,
+    #[cfg(feature = "rustls")]
+    tls: Option<Tls>,
+    connection: Kept<BufReader<Stream>>,
 }
 
 impl Memcached {
@@ -71,15 +80,42 @@ impl Memcached {
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] for another scheme, a bad port, or credentials (the text
-    /// protocol has no authentication).
+    /// Returns [`InvalidUrl`] for another scheme, a bad port, or anything besides the
+    /// host and port (the text protocol has no authentication).
     pub fn new(address: &str) -> Result<Self, InvalidUrl> {
-        let (host, port) = parse_address(address).map_err(|why| InvalidUrl::new(address, why))?;
+        let target = Target::parse(address, &SCHEMES, true)?;
+        let extra = if target.user.is_some() || target.password.is_some() {
+            Some("memcached's text protocol has no authentication")
+        } else if !target.path.is_empty() || !target.query.is_empty() || address.contains('#') {
+            Some("expected host:port and nothing after it")
+        } else {
+            None
+        };
+        if let Some(reason) = extra {
+            return Err(InvalidUrl::new(address, reason));
+        }
         Ok(Self {
-            host,
-            port,
+            target,
+            #[cfg(feature = "rustls")]
+            tls: None,
             connection: Kept::default(),
         })
+    }
+
+    /// Speaks TLS to the server, as memcached 1.6 serves it (`memcached -Z`), verified
+    /// as `tls` says.
+    ///
+    /// ```
+    /// use healthz::checks::{Memcached, Tls};
+    ///
+    /// let check = Memcached::new("cache.internal:11211")?.tls(Tls::new().ca_file("/etc/ssl/cache-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     async fn run(&self) -> Result<(), Failure> {
@@ -95,24 +131,22 @@ impl Memcached {
             .await
     }
 
-    async fn open(&self) -> Result<BufReader<TcpStream>, Failure> {
-        let stream = TcpStream::connect((self.host.as_str(), self.port))
+    async fn open(&self) -> Result<BufReader<Stream>, Failure> {
+        let stream = TcpStream::connect((self.target.host.as_str(), self.target.port))
             .await
             .map_err(|error| Failure::Io("cannot connect", error))?;
         // Three small writes and their replies: do not wait for more to send.
         stream
             .set_nodelay(true)
             .map_err(|error| Failure::Io("cannot connect", error))?;
-        Ok(BufReader::new(stream))
-    }
-}
-
-impl fmt::Debug for Memcached {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Memcached")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .finish()
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = &self.tls {
+            let stream = tls::handshake(stream, &self.target.host, tls)
+                .await
+                .map_err(Failure::Tls)?;
+            return Ok(BufReader::new(Stream::Tls(Box::new(stream))));
+        }
+        Ok(BufReader::new(Stream::Plain(stream)))
     }
 }
 
@@ -130,52 +164,13 @@ impl HealthCheck for Memcached {
     }
 }
 
-/// `host:port` out of the accepted address forms.
-fn parse_address(address: &str) -> Result<(String, u16), String> {
-    let rest = match address.split_once("://") {
-        Some(("memcache" | "memcached" | "tcp", rest)) => rest,
-        Some((scheme, _)) => {
-            return Err(format!(
-                "expected memcache://, memcached:// or tcp://, not {scheme}://"
-            ));
-        }
-        None => address,
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.contains('@') {
-        return Err("memcached's text protocol has no authentication".to_owned());
-    }
-    if rest.contains(['/', '?', '#']) {
-        return Err("expected host:port and nothing after it".to_owned());
-    }
-    let (host, port) = match rest.strip_prefix('[') {
-        // `[::1]:11211`
-        Some(v6) => match v6.split_once(']') {
-            Some((host, "")) => (host, None),
-            Some((host, port)) => (host, Some(port.strip_prefix(':').unwrap_or(port))),
-            None => return Err("an IPv6 address without its closing `]`".to_owned()),
-        },
-        None => match rest.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        },
-    };
-    if host.is_empty() {
-        return Err("no host".to_owned());
-    }
-    let port = match port {
-        Some(port) => port
-            .parse::<u16>()
-            .map_err(|_| format!("`{port}` is not a port number"))?,
-        None => DEFAULT_PORT,
-    };
-    Ok((host.to_owned(), port))
-}
-
 /// Why a Memcached probe failed.
 enum Failure {
     /// The connection failed while doing what the text says.
     Io(&'static str, io::Error),
+    /// The TLS handshake failed: the whole public message.
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    Tls(String),
     /// The server reported an error (`SERVER_ERROR out of memory…`).
     Server(String),
     /// The server answered something other than what the probe expected.
@@ -185,12 +180,18 @@ enum Failure {
 impl Failure {
     fn into_check_error(self) -> CheckError {
         match self {
+            // With TLS 1.3 the server judges the client's certificate after the
+            // client's side of the handshake, so its verdict comes with the first read.
+            Self::Io(_, error) if let Some(tls) = super::tls_failure(&error) => {
+                CheckError::unavailable(tls)
+            }
             Self::Io(doing, error) if error.kind() == io::ErrorKind::UnexpectedEof => {
                 CheckError::unavailable(format!("{doing}: the server closed the connection"))
             }
             Self::Io(doing, error) => {
                 CheckError::unavailable(format!("{doing}: {}", super::describe_io(&error)))
             }
+            Self::Tls(message) => CheckError::unavailable(message),
             Self::Server(line) => CheckError::unavailable(format!("memcached answered {line}")),
             Self::Unexpected(message) => CheckError::unexpected_result(message),
         }
@@ -198,7 +199,7 @@ impl Failure {
 }
 
 /// Adds, gets and deletes a unique key, the three commands in one write.
-async fn round_trip(conn: &mut BufReader<TcpStream>) -> Result<(), Failure> {
+async fn round_trip(conn: &mut BufReader<Stream>) -> Result<(), Failure> {
     let key = format!("healthz:{:032x}", fastrand::u128(..));
     let value = format!("{:032x}", fastrand::u128(..));
     let commands = format!(
@@ -256,7 +257,7 @@ fn server_or_unexpected(command: &str, line: &str) -> Failure {
 }
 
 /// One reply line, without its `\r\n`.
-async fn read_line(conn: &mut BufReader<TcpStream>) -> Result<String, Failure> {
+async fn read_line(conn: &mut BufReader<Stream>) -> Result<String, Failure> {
     let mut line = Vec::new();
     (&mut *conn)
         .take(MAX_LINE)
@@ -280,10 +281,7 @@ async fn read_line(conn: &mut BufReader<TcpStream>) -> Result<String, Failure> {
 
 /// The reply to `get key`: `VALUE key flags bytes\r\n<bytes>\r\nEND\r\n`, or `END\r\n`
 /// when the key is missing.
-async fn read_value(
-    conn: &mut BufReader<TcpStream>,
-    key: &str,
-) -> Result<Option<Vec<u8>>, Failure> {
+async fn read_value(conn: &mut BufReader<Stream>, key: &str) -> Result<Option<Vec<u8>>, Failure> {
     let header = read_line(conn).await?;
     if header == "END" {
         return Ok(None);
@@ -316,35 +314,51 @@ async fn read_value(
 mod tests {
     use super::*;
 
+    fn host_and_port(address: &str) -> (String, u16) {
+        let check = Memcached::new(address).unwrap();
+        (check.target.host, check.target.port)
+    }
+
+    fn reason(address: &str) -> String {
+        Memcached::new(address).unwrap_err().reason
+    }
+
     #[test]
     fn addresses_in_every_accepted_form() {
-        let ok = |address: &str| parse_address(address).unwrap();
-        assert_eq!(ok("127.0.0.1:11211"), ("127.0.0.1".to_owned(), 11211));
-        assert_eq!(ok("cache"), ("cache".to_owned(), DEFAULT_PORT));
-        assert_eq!(ok("memcache://cache:1234/"), ("cache".to_owned(), 1234));
-        assert_eq!(ok("memcached://cache"), ("cache".to_owned(), DEFAULT_PORT));
-        assert_eq!(ok("tcp://[::1]:11211"), ("::1".to_owned(), 11211));
-        assert_eq!(ok("[::1]"), ("::1".to_owned(), DEFAULT_PORT));
+        assert_eq!(
+            host_and_port("127.0.0.1:11211"),
+            ("127.0.0.1".to_owned(), 11211)
+        );
+        assert_eq!(host_and_port("cache"), ("cache".to_owned(), 11211));
+        assert_eq!(
+            host_and_port("memcache://cache:1234/"),
+            ("cache".to_owned(), 1234)
+        );
+        assert_eq!(
+            host_and_port("memcached://cache"),
+            ("cache".to_owned(), 11211)
+        );
+        assert_eq!(
+            host_and_port("tcp://[::1]:11211"),
+            ("::1".to_owned(), 11211)
+        );
+        assert_eq!(host_and_port("[::1]"), ("::1".to_owned(), 11211));
     }
 
     #[test]
     fn bad_addresses_say_why() {
-        let error = |address: &str| parse_address(address).unwrap_err();
         assert_eq!(
-            error("redis://h:1"),
-            "expected memcache://, memcached:// or tcp://, not redis://"
+            reason("redis://h:1"),
+            "expected memcache://, memcached:// or tcp://"
         );
-        assert_eq!(error("h:port"), "`port` is not a port number");
-        assert_eq!(error(":11211"), "no host");
+        assert_eq!(reason("h:port"), "invalid port number");
+        assert_eq!(reason("memcache://:11211"), "empty host");
         assert_eq!(
-            error("memcache://u:pw@h"),
+            reason("memcache://u:pw@h"),
             "memcached's text protocol has no authentication"
         );
-        assert_eq!(error("h:1/x"), "expected host:port and nothing after it");
-        assert_eq!(
-            error("[::1:11211"),
-            "an IPv6 address without its closing `]`"
-        );
+        assert_eq!(reason("h:1/x"), "expected host:port and nothing after it");
+        assert_eq!(reason("[::1:11211"), "invalid IPv6 address");
     }
 
     #[test]

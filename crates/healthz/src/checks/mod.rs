@@ -85,8 +85,12 @@ mod s3;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "memcached")]
+mod stream;
 #[cfg(any(feature = "disk", feature = "memory"))]
 mod threshold;
+#[cfg(feature = "rustls")]
+mod tls;
 
 pub use cleanup::wait_for_cleanup;
 pub use filesystem::Filesystem;
@@ -139,6 +143,9 @@ pub use s3::S3Storage;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::Sqlite;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub use tls::{Tls, TlsMode};
 
 /// An I/O error as a lower-case phrase without the OS error number, for messages:
 /// `Permission denied (os error 13)` → `permission denied`.
@@ -151,6 +158,22 @@ fn describe_io(error: &std::io::Error) -> String {
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 fn describe_io_text(text: &str) -> String {
     lower_first(text.find(" (os error").map_or(text, |end| &text[..end]))
+}
+
+/// The TLS failure somewhere in `error` (a rustls error inside a client's error),
+/// described in TLS terms: `TLS: client certificate required`. `None` when it holds
+/// none, and always without the `rustls` feature.
+#[cfg_attr(not(feature = "memcached"), allow(dead_code))]
+fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    #[cfg(feature = "rustls")]
+    {
+        tls::describe(error)
+    }
+    #[cfg(not(feature = "rustls"))]
+    {
+        let _ = error;
+        None
+    }
 }
 
 /// A foreign error text the way our messages write theirs, lower-case first:

@@ -1,9 +1,19 @@
-//! The connection layer of the network checks: [`InvalidUrl`], the error of a target
-//! that a check cannot use.
+//! The connection layer of the network checks: a target's URL parsed once, the same
+//! way for every kind ([`Target`]: scheme allow-list, host and default port,
+//! percent-decoded credentials, path and query, whether it means TLS, and the redacted
+//! display), and [`InvalidUrl`], the error of a target a check cannot use.
 
 use std::fmt;
 
 use crate::redact::{Redactor, redact_url};
+#[cfg(any(
+    feature = "rabbitmq",
+    feature = "nats",
+    feature = "mqtt",
+    feature = "memcached",
+    feature = "celery"
+))]
+pub(crate) use parse::{Scheme, Target};
 
 /// A connection URL that a check cannot use. Its text shows the URL redacted.
 ///
@@ -32,7 +42,11 @@ impl InvalidUrl {
             feature = "postgres",
             feature = "mysql",
             feature = "redis",
-            feature = "memcached"
+            feature = "memcached",
+            feature = "rabbitmq",
+            feature = "nats",
+            feature = "mqtt",
+            feature = "celery"
         )),
         allow(dead_code)
     )]
@@ -40,6 +54,249 @@ impl InvalidUrl {
         Self {
             url: redact_url(url),
             reason: Redactor::for_url(url).redact(&reason.to_string()),
+        }
+    }
+}
+
+#[cfg(any(
+    feature = "rabbitmq",
+    feature = "nats",
+    feature = "mqtt",
+    feature = "memcached",
+    feature = "celery"
+))]
+mod parse {
+    use percent_encoding::percent_decode_str;
+
+    use super::InvalidUrl;
+    use crate::Secret;
+    use crate::redact::{Redactor, redact_url};
+
+    /// A scheme a check accepts: its name, the port when the URL names none, and
+    /// whether it means TLS (`amqps`, `tls`, `mqtts`, `rediss`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) struct Scheme {
+        pub(crate) name: &'static str,
+        pub(crate) default_port: u16,
+        pub(crate) tls: bool,
+    }
+
+    impl Scheme {
+        /// A plain scheme.
+        pub(crate) const fn plain(name: &'static str, default_port: u16) -> Self {
+            Self {
+                name,
+                default_port,
+                tls: false,
+            }
+        }
+
+        /// A scheme that means TLS.
+        pub(crate) const fn tls(name: &'static str, default_port: u16) -> Self {
+            Self {
+                name,
+                default_port,
+                tls: true,
+            }
+        }
+    }
+
+    /// A network check's target, parsed from its URL. The password is a [`Secret`];
+    /// `Debug` and [`display`](Target::display) show the URL redacted.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Target {
+        /// The scheme it matched, which says the default port and whether it is TLS.
+        pub(crate) scheme: Scheme,
+        pub(crate) host: String,
+        pub(crate) port: u16,
+        /// The user name, percent-decoded; `None` when the URL has none.
+        pub(crate) user: Option<String>,
+        /// The password, percent-decoded.
+        pub(crate) password: Option<Secret>,
+        /// The path without its leading `/`, percent-decoded (a vhost, a database).
+        pub(crate) path: String,
+        /// The query parameters, decoded, in order.
+        pub(crate) query: Vec<(String, String)>,
+        display: String,
+        redactor: Redactor,
+    }
+
+    impl Target {
+        /// Parses `text`, a URL with one of `schemes`, or a bare `host[:port]` read
+        /// with the first of them when `bare` allows it.
+        ///
+        /// A scheme that means TLS is refused when this build has no TLS: the error
+        /// names the feature.
+        pub(crate) fn parse(
+            text: &str,
+            schemes: &[Scheme],
+            bare: bool,
+        ) -> Result<Self, InvalidUrl> {
+            let with_scheme = match (text.contains("://"), schemes.first()) {
+                (false, Some(first)) if bare => format!("{}://{text}", first.name),
+                _ => text.to_owned(),
+            };
+            let redactor = Redactor::for_url(&with_scheme);
+            let invalid = |reason: &str| InvalidUrl {
+                url: redactor.redact(&redact_url(text)),
+                reason: redactor.redact(reason),
+            };
+            let parsed =
+                url::Url::parse(&with_scheme).map_err(|error| invalid(&error.to_string()))?;
+            let scheme = *schemes
+                .iter()
+                .find(|scheme| scheme.name.eq_ignore_ascii_case(parsed.scheme()))
+                .ok_or_else(|| invalid(&expected_schemes(schemes)))?;
+            if scheme.tls && !cfg!(feature = "rustls") {
+                return Err(invalid(&format!(
+                    "`{}://` means TLS, which needs the `rustls` feature of healthz",
+                    scheme.name
+                )));
+            }
+            let host = match parsed.host() {
+                // Without its brackets, as clients take an IPv6 address.
+                Some(url::Host::Ipv6(address)) => address.to_string(),
+                Some(host) if !host.to_string().is_empty() => host.to_string(),
+                _ => return Err(invalid("it names no host")),
+            };
+            let decode = |part: &str| percent_decode_str(part).decode_utf8_lossy().into_owned();
+            let user = Some(parsed.username())
+                .filter(|user| !user.is_empty())
+                .map(decode);
+            let password = parsed
+                .password()
+                .map(|password| Secret::from(decode(password)));
+            let path = parsed.path();
+            let path = decode(path.strip_prefix('/').unwrap_or(path));
+            let query = parsed
+                .query_pairs()
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
+            let mut redactor = redactor;
+            if let Some(password) = &password {
+                redactor.add_secret(password.expose());
+            }
+            Ok(Self {
+                scheme,
+                port: parsed.port().unwrap_or(scheme.default_port),
+                host,
+                user,
+                password,
+                path,
+                query,
+                display: redact_url(text),
+                redactor,
+            })
+        }
+
+        /// The URL as messages and `Debug` output show it: redacted.
+        pub(crate) fn display(&self) -> &str {
+            &self.display
+        }
+
+        /// What masks this target's secrets in foreign text.
+        pub(crate) fn redactor(&self) -> &Redactor {
+            &self.redactor
+        }
+
+        /// Masks `secret` too wherever this target's messages show it (a user name
+        /// that is a token, say).
+        pub(crate) fn add_secret(&mut self, secret: &str) {
+            self.redactor.add_secret(secret);
+        }
+
+        /// The value of the query parameter `name`, the last one if repeated.
+        pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
+            self.query
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        }
+    }
+
+    /// `expected amqp:// or amqps://`.
+    fn expected_schemes(schemes: &[Scheme]) -> String {
+        let names: Vec<String> = schemes
+            .iter()
+            .map(|scheme| format!("{}://", scheme.name))
+            .collect();
+        match names.split_last() {
+            Some((last, [])) => format!("expected {last}"),
+            Some((last, rest)) => format!("expected {} or {last}", rest.join(", ")),
+            None => "no scheme is accepted".to_owned(),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        const SCHEMES: [Scheme; 2] = [Scheme::plain("amqp", 5672), Scheme::tls("amqps", 5671)];
+
+        #[test]
+        fn a_url_is_parsed_and_decoded() {
+            let target = Target::parse(
+                "amqp://app%40x:p%40ss@Broker.internal/v%2fhost?heartbeat=5",
+                &SCHEMES,
+                false,
+            )
+            .unwrap();
+            assert_eq!(target.scheme, SCHEMES[0]);
+            assert_eq!(target.host, "broker.internal");
+            assert_eq!(target.port, 5672);
+            assert_eq!(target.user.as_deref(), Some("app@x"));
+            assert_eq!(
+                target
+                    .password
+                    .as_ref()
+                    .map(Secret::expose)
+                    .map(String::as_str),
+                Some("p@ss")
+            );
+            assert_eq!(target.path, "v/host");
+            assert_eq!(target.query_value("heartbeat"), Some("5"));
+            assert_eq!(
+                target.display(),
+                "amqp://app%40x:***@Broker.internal/v%2fhost?heartbeat=5"
+            );
+            assert!(!format!("{target:?}").contains("p@ss"));
+            assert!(!format!("{target:?}").contains("p%40ss"));
+            assert_eq!(
+                target.redactor().redact("bad password p@ss"),
+                "bad password ***"
+            );
+        }
+
+        #[test]
+        fn bare_addresses_take_the_first_scheme() {
+            let target = Target::parse("[::1]:1234", &SCHEMES, true).unwrap();
+            assert_eq!((target.host.as_str(), target.port), ("::1", 1234));
+            assert_eq!(target.scheme.name, "amqp");
+            assert!(Target::parse("h:1234", &SCHEMES, false).is_err());
+        }
+
+        #[test]
+        fn other_schemes_and_missing_hosts_are_refused() {
+            let error = Target::parse("redis://u:s3cr3t@h", &SCHEMES, false).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "invalid connection URL `redis://u:***@h`: expected amqp:// or amqps://"
+            );
+            let error = Target::parse("amqp://u:s3cr3t@:5672", &SCHEMES, false).unwrap_err();
+            assert!(!error.to_string().contains("s3cr3t"), "{error}");
+        }
+
+        #[test]
+        fn a_tls_scheme_needs_the_rustls_feature() {
+            let result = Target::parse("amqps://h", &SCHEMES, false);
+            if cfg!(feature = "rustls") {
+                let target = result.unwrap();
+                assert!(target.scheme.tls);
+                assert_eq!(target.port, 5671);
+            } else {
+                assert!(result.unwrap_err().reason.contains("`rustls` feature"));
+            }
         }
     }
 }

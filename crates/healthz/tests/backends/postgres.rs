@@ -7,15 +7,9 @@
 //! tests fail when it is unreachable; only `HEALTHZ_SKIP_BACKEND_TESTS=postgres`
 //! (or `all`) skips them, and CI never sets it.
 
-#![cfg(feature = "postgres")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/logs.rs"]
-mod logs;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::logs;
+use crate::net;
 use std::time::Duration;
 
 use backend::{run_one, text, with_user_and_database};

@@ -2,13 +2,8 @@
 //! test itself), and against the failure modes every backend check is tested on:
 //! nothing listening, a hung server, unexpected answers.
 
-#![cfg(feature = "http")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::net;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

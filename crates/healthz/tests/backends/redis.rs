@@ -6,15 +6,9 @@
 //! `scripts/services.sh` starts it). These tests fail when it is unreachable; only
 //! `HEALTHZ_SKIP_BACKEND_TESTS=redis` (or `all`) skips them, and CI never sets it.
 
-#![cfg(feature = "redis")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/logs.rs"]
-mod logs;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::logs;
+use crate::net;
 use std::time::{Duration, Instant};
 
 use backend::{run_one, text};

@@ -1,6 +1,4 @@
 //! `checks::DiskUsage` on the machine's real file systems.
-#![cfg(feature = "disk")]
-
 use std::path::Path;
 
 use healthz::checks::DiskUsage;

@@ -10,13 +10,8 @@
 //! unreachable; only `HEALTHZ_SKIP_BACKEND_TESTS=s3` (or `all`) skips them, and CI
 //! never sets it.
 
-#![cfg(feature = "s3")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::net;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -4,11 +4,7 @@
 //! The name looked up is `HEALTHZ_TEST_DNS_NAME` (default `localhost`), expected to
 //! resolve to `HEALTHZ_TEST_DNS_ADDRESS` (default `127.0.0.1`).
 
-#![cfg(feature = "dns")]
-
-#[path = "support/backend.rs"]
-mod backend;
-
+use crate::backend;
 use std::net::IpAddr;
 use std::time::Duration;
 

@@ -8,15 +8,9 @@
 //! missing; only `HEALTHZ_SKIP_BACKEND_TESTS=nats` (or `all`) skips them, and CI
 //! never sets it.
 
-#![cfg(feature = "nats")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/logs.rs"]
-mod logs;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::logs;
+use crate::net;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

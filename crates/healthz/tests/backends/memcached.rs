@@ -12,13 +12,8 @@
 //! show that no `healthz:` key is left. A probe key that somehow survived would
 //! also expire by itself after 10 seconds.
 
-#![cfg(feature = "memcached")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::net;
 use std::time::{Duration, Instant};
 
 use healthz::checks::Memcached;
@@ -204,4 +199,89 @@ async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
         "the sentinel key is intact"
     );
     command(&mut conn, "delete app:sentinel").await.unwrap();
+}
+
+/// Memcached with TLS (`memcached -Z`): the instances `scripts/services.d/memcached-tls.sh`
+/// starts, each serving one of the test certificates.
+#[cfg(feature = "rustls")]
+mod over_tls {
+    use super::*;
+    use crate::tls::{self, assert_tls_failure};
+    use healthz::checks::{Tls, TlsMode};
+
+    /// The instance serving the valid server certificate.
+    const VALID: &str = "127.0.0.1:11212";
+    /// Serving a certificate for `other-host.invalid` only.
+    const OTHER_HOST: &str = "127.0.0.1:11213";
+    /// Serving an expired certificate.
+    const EXPIRED: &str = "127.0.0.1:11214";
+    /// Requiring a client certificate.
+    const MUTUAL: &str = "127.0.0.1:11215";
+
+    /// The outcome of one run against `addr` with `tls`, after making sure the
+    /// instance listens.
+    async fn outcome(addr: &str, tls: Tls) -> String {
+        backend::require(
+            "Memcached with TLS",
+            addr,
+            "scripts/services.d/memcached-tls.sh",
+            backend::START,
+            TcpStream::connect(addr),
+        )
+        .await;
+        backend::outcome(Memcached::new(addr).unwrap().tls(tls)).await
+    }
+
+    #[tokio::test]
+    async fn works_with_verify_full_and_the_private_ca() {
+        assert_eq!(outcome(VALID, tls::trusting_the_ca()).await, "working");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_ca_is_not_trusted() {
+        assert_eq!(
+            outcome(VALID, Tls::new()).await,
+            "unavailable: TLS: certificate not trusted (unknown issuer)"
+        );
+    }
+
+    #[tokio::test]
+    async fn another_host_name_fails_verify_full_and_passes_verify_ca() {
+        assert_eq!(
+            outcome(OTHER_HOST, tls::trusting_the_ca()).await,
+            "unavailable: TLS: host name mismatch: certificate is for other-host.invalid, not 127.0.0.1"
+        );
+        assert_eq!(outcome(OTHER_HOST, tls::chain_only()).await, "working");
+    }
+
+    #[tokio::test]
+    async fn an_expired_certificate_fails_even_verify_ca() {
+        for tls in [tls::trusting_the_ca(), tls::chain_only()] {
+            assert_tls_failure(
+                &outcome(EXPIRED, tls).await,
+                "unavailable: TLS: certificate expired ",
+            );
+        }
+        let insecure = tls::trusting_the_ca().mode(TlsMode::Insecure);
+        assert_eq!(outcome(EXPIRED, insecure).await, "working");
+    }
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        let Some(plain) = addr() else { return };
+        require_server(&plain).await;
+        assert_tls_failure(
+            &backend::outcome(Memcached::new(&plain).unwrap().tls(tls::trusting_the_ca())).await,
+            "unavailable: TLS: server does not support TLS",
+        );
+    }
+
+    #[tokio::test]
+    async fn mutual_tls_needs_the_client_certificate() {
+        assert_eq!(
+            outcome(MUTUAL, tls::trusting_the_ca()).await,
+            "unavailable: TLS: client certificate required"
+        );
+        assert_eq!(outcome(MUTUAL, tls::with_client_cert()).await, "working");
+    }
 }

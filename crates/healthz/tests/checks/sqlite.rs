@@ -1,6 +1,4 @@
 //! `checks::Sqlite` against real SQLite files.
-#![cfg(feature = "sqlite")]
-
 use std::fs;
 
 use healthz::checks::Sqlite;

@@ -12,15 +12,9 @@
 //! Celery is missing; only `HEALTHZ_SKIP_BACKEND_TESTS=celery` (or `all`) skips
 //! them, and CI never sets it.
 
-#![cfg(feature = "celery")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/celery.rs"]
-mod celery;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::celery_broker as celery;
+use crate::net;
 use std::time::{Duration, Instant};
 
 use backend::{run_one, text};

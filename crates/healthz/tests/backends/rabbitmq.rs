@@ -8,15 +8,9 @@
 //! where the broker does. These tests fail when the broker is unreachable; only
 //! `HEALTHZ_SKIP_BACKEND_TESTS=rabbitmq` (or `all`) skips them, and CI never sets it.
 
-#![cfg(feature = "rabbitmq")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/logs.rs"]
-mod logs;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::logs;
+use crate::net;
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,6 +1,4 @@
 //! `checks::MemoryUsage` on the machine's real memory.
-#![cfg(feature = "memory")]
-
 use healthz::checks::MemoryUsage;
 use healthz::{ErrorKind, HealthCheck};
 

@@ -3,12 +3,8 @@
 //! proved to round-trip; and against unreadable answers, nothing listening and a hung
 //! server.
 
-#![cfg(all(feature = "remote", feature = "axum"))]
-
-#[path = "support/backend.rs"]
-mod backend;
-mod support;
-
+use crate::backend;
+use crate::support;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

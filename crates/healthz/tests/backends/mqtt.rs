@@ -9,15 +9,9 @@
 //! These tests fail when the broker or a binary is missing; only
 //! `HEALTHZ_SKIP_BACKEND_TESTS=mqtt` (or `all`) skips them, and CI never sets it.
 
-#![cfg(feature = "mqtt")]
-
-#[path = "support/backend.rs"]
-mod backend;
-#[path = "support/logs.rs"]
-mod logs;
-#[path = "support/net.rs"]
-mod net;
-
+use crate::backend;
+use crate::logs;
+use crate::net;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
