@@ -34,7 +34,9 @@
 //!
 //! | feature  | gives |
 //! |----------|-------|
-//! | `axum`   | [`Endpoint::router`] (default) |
+//! | `axum`   | [`Endpoint::router`] (default; turns on `tower`) |
+//! | `actix`  | [`Endpoint::actix_service`]: the endpoint on an actix-web `App` or `Scope` |
+//! | `tower`  | [`Endpoint::into_service`]: the endpoint as a `tower::Service` |
 //! | `sqlite` | [`checks::Sqlite`]: `DatabaseBackend` on SQLite |
 //! | `disk`   | [`checks::DiskUsage`]: free space with thresholds |
 //! | `memory` | [`checks::MemoryUsage`]: memory in use with thresholds |
@@ -73,6 +75,10 @@ mod selection;
 
 pub use check::{Blocking, BlockingHealthCheck, CheckResult, HealthCheck};
 pub use error::{CheckError, ErrorKind, ResultExt};
+#[cfg(feature = "actix")]
+pub use http::ActixService;
+#[cfg(feature = "tower")]
+pub use http::EndpointService;
 pub use http::{Endpoint, EndpointRequest, Unauthorized};
 pub use registration::CheckOptions;
 pub use registry::{

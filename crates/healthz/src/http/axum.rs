@@ -1,14 +1,9 @@
-//! The axum integration: [`Endpoint::router`].
-
-use std::sync::Arc;
+//! The axum integration: [`Endpoint::router`], which routes the endpoint's paths to its
+//! tower service.
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::Request;
-use axum::response::Response;
-use axum::routing::any;
 
-use super::endpoint::{Endpoint, EndpointRequest};
+use super::endpoint::Endpoint;
 
 impl Endpoint {
     /// A router that serves the endpoint at `path` (with and without a trailing slash)
@@ -34,40 +29,14 @@ impl Endpoint {
     where
         S: Clone + Send + Sync + 'static,
     {
-        assert!(
-            path.starts_with('/'),
-            "the endpoint path must start with `/`: {path:?}"
-        );
-        let prefix: Arc<str> = path.trim_end_matches('/').into();
-        let endpoint = Arc::new(self);
-        let handler = {
-            let prefix = Arc::clone(&prefix);
-            move |request: Request| {
-                let endpoint = Arc::clone(&endpoint);
-                let prefix = Arc::clone(&prefix);
-                async move { endpoint.handle(&prefix, request).await }
-            }
-        };
+        let service = self.into_service(path);
+        let prefix = service.prefix().to_owned();
         let mut router = Router::new()
-            .route(&format!("{prefix}/"), any(handler.clone()))
-            .route(&format!("{prefix}/{{*group}}"), any(handler.clone()));
+            .route_service(&format!("{prefix}/"), service.clone())
+            .route_service(&format!("{prefix}/{{*group}}"), service.clone());
         if !prefix.is_empty() {
-            router = router.route(&prefix, any(handler));
+            router = router.route_service(&prefix, service);
         }
         router
-    }
-
-    async fn handle(&self, prefix: &str, request: Request) -> Response {
-        let (parts, _body) = request.into_parts();
-        let sub_path = parts.uri.path().strip_prefix(prefix).unwrap_or_default();
-        let response = self
-            .respond(EndpointRequest {
-                method: &parts.method,
-                sub_path,
-                query: parts.uri.query(),
-                headers: &parts.headers,
-            })
-            .await;
-        response.map(Body::from)
     }
 }

@@ -20,7 +20,8 @@ use crate::selection::Selection;
 
 /// The health endpoint: a registry plus how to answer over HTTP.
 ///
-/// Framework integrations (see [`Endpoint::router`] with the `axum` feature) call
+/// Framework integrations (`Endpoint::router` with the `axum` feature,
+/// `Endpoint::actix_service` with `actix`, `Endpoint::into_service` with `tower`) call
 /// [`respond`](Endpoint::respond); a custom integration can too.
 #[derive(Clone)]
 #[must_use]
@@ -165,16 +166,16 @@ impl Endpoint {
     /// answered as [`Unauthorized`] says, before its sub-path and query are looked at, so
     /// that a 404 tells such a client nothing about the checks.
     pub async fn respond(&self, request: EndpointRequest<'_>) -> Response<String> {
-        let head = request.method == Method::HEAD;
-        let mut response = self.respond_with_body(request).await;
-        if head {
-            let length = HeaderValue::from(response.body().len());
-            response
-                .headers_mut()
-                .insert(header::CONTENT_LENGTH, length);
-            response.body_mut().clear();
-        }
-        response
+        let response = self.respond_with_body(request).await;
+        without_body_for_head(request.method, response)
+    }
+
+    /// A 404 for a request outside the mount point at `prefix`, for an integration that
+    /// sees every path of a server (the tower service).
+    #[cfg(feature = "tower")]
+    pub(super) fn outside(&self, method: &Method, prefix: &str) -> Response<String> {
+        let reason = format!("no such path; the health endpoint is at `{prefix}/`");
+        without_body_for_head(method, self.plain(StatusCode::NOT_FOUND, &reason))
     }
 
     async fn respond_with_body(&self, request: EndpointRequest<'_>) -> Response<String> {
@@ -295,6 +296,19 @@ impl Endpoint {
         );
         response
     }
+}
+
+/// The response to a HEAD request: the headers of the GET response, `Content-Length`
+/// included, and no body.
+fn without_body_for_head(method: &Method, mut response: Response<String>) -> Response<String> {
+    if method == Method::HEAD {
+        let length = HeaderValue::from(response.body().len());
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, length);
+        response.body_mut().clear();
+    }
+    response
 }
 
 /// The query parameters the endpoint reads; others (cache busters) are ignored.
