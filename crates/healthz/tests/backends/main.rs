@@ -13,14 +13,13 @@ mod backend;
 mod celery_broker;
 #[path = "../support/logs.rs"]
 mod logs;
-#[path = "../support/net.rs"]
-mod net;
-#[cfg(feature = "axum")]
 #[path = "../support/mod.rs"]
 mod support;
 #[cfg(feature = "rustls")]
 #[path = "../support/tls.rs"]
 mod tls;
+
+use support::net;
 
 #[cfg(feature = "celery")]
 mod celery;
