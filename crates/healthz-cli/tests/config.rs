@@ -68,9 +68,14 @@ fn every_kind_of_config_error_names_the_file_line_and_key() {
     // An unknown key, in each table.
     let unknown = assert_error(&format!("{TCP}adress = \"x\"\n"), 4, "adress");
     assert!(
-        unknown.contains("in [[check]] (expected one of: kind, name, "),
+        unknown.contains("unknown key `adress` in a `tcp` check (a `tcp` check takes: addr; "),
         "{unknown}"
     );
+    let typo = assert_error(&format!("{TCP}critcal = false\n"), 4, "critcal");
+    assert!(typo.contains("did you mean `critical`?"), "{typo}");
+    // `[check]`, single brackets.
+    let table = assert_error("\n[check]\nkind = \"tcp\"\n", 2, "[[check]]");
+    assert!(table.contains("`[check]` is a single table"), "{table}");
     assert_error("[server]\n\nbnd = \"x\"\n", 3, "bnd");
     assert_error("# comment\nchecks = []\n", 2, "checks");
     // A missing key.
