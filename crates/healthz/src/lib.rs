@@ -70,6 +70,7 @@ mod check;
 pub mod checks;
 mod error;
 mod http;
+mod observe;
 pub mod redact;
 mod registration;
 mod registry;
@@ -86,12 +87,16 @@ pub use http::ActixService;
 #[cfg(feature = "tower")]
 pub use http::EndpointService;
 pub use http::{Endpoint, EndpointRequest, Unauthorized};
+pub use observe::{Observation, ObservedValue, observe};
 pub use registration::CheckOptions;
 pub use registry::{
     BuildError, BuildRule, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,
 };
 pub use render::{Format, Renderer, render};
-pub use report::{CheckReport, HealthStatus, HistoryEntry, Outcome, Report};
+pub use report::{
+    CheckReport, CheckState, Damping, HealthStatus, HistoryEntry, Mode, Outcome, Report,
+};
+pub use runner::Transition;
 pub use secret::Secret;
 pub use selection::{Selection, SelectionError, WELL_KNOWN_GROUPS};
 

@@ -52,7 +52,8 @@ struct Component {
     component_type: &'static str,
     observed_value: f64,
     observed_unit: &'static str,
-    time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
 }
@@ -65,8 +66,11 @@ impl Component {
             // Microsecond precision, so the number stays short.
             observed_value: check.duration.as_micros() as f64 / 1000.0,
             observed_unit: "ms",
-            time: humantime::format_rfc3339_millis(check.finished_at).to_string(),
-            output: (!check.outcome.is_working()).then(|| check.outcome.text()),
+            time: check
+                .finished_at
+                .map(|time| humantime::format_rfc3339_millis(time).to_string()),
+            output: (!check.outcome.is_working() || check.damping.is_some())
+                .then(|| check.outcome_text()),
         }
     }
 }
@@ -107,7 +111,7 @@ mod tests {
         CheckReport {
             component_type: "datastore",
             duration: Duration::from_micros(12_345),
-            finished_at: SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
+            finished_at: Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250)),
             ..check
         }
     }
