@@ -10,13 +10,13 @@ use http::{Method, Response, StatusCode};
 
 use super::auth::Tokens;
 use super::negotiate::{NotAcceptable, negotiate};
+use super::query::{Query, selection};
 use crate::registry::Registry;
 use crate::render::{
-    CONTENT_SECURITY_POLICY, CUSTOM_HTML_CONTENT_SECURITY_POLICY, Format, Renderer, Renderers,
-    status_only,
+    CONTENT_SECURITY_POLICY, CUSTOM_HTML_CONTENT_SECURITY_POLICY, Format, PageView, Renderer,
+    Renderers, status_only, verbose,
 };
 use crate::report::{HealthStatus, Report};
-use crate::selection::Selection;
 
 /// The health endpoint: a registry plus how to answer over HTTP.
 ///
@@ -206,10 +206,14 @@ impl Endpoint {
             Ok(format) => format,
             Err(error) => return self.plain(StatusCode::NOT_ACCEPTABLE, &not_acceptable(&error)),
         };
-        match self.registry.run(&selection).await {
-            Ok(report) if authorized => self.report_response(format, &report),
-            Ok(report) => self.status_only_response(format, report.status()),
-            Err(error) => self.not_found(authorized, &error.to_string()),
+        let report = match self.registry.run(&selection).await {
+            Ok(report) => report,
+            Err(error) => return self.not_found(authorized, &error.to_string()),
+        };
+        match (authorized, query.verbose) {
+            (true, true) => self.verbose_response(&report),
+            (true, false) => self.report_response(format, &report, &query.page_view()),
+            (false, _) => self.status_only_response(format, report.status()),
         }
     }
 
@@ -241,13 +245,24 @@ impl Endpoint {
         response
     }
 
-    fn report_response(&self, format: Format, report: &Report) -> Response<String> {
+    /// The Kubernetes API server's text style, for `?verbose`.
+    fn verbose_response(&self, report: &Report) -> Response<String> {
+        let status = self.status_code(report.status());
+        self.response(status, Format::Text.content_type(), verbose::render(report))
+    }
+
+    fn report_response(
+        &self,
+        format: Format,
+        report: &Report,
+        view: &PageView,
+    ) -> Response<String> {
         let status = match format {
             // A scrape must succeed for Prometheus to see the failure in the gauges.
             Format::OpenMetrics => StatusCode::OK,
             _ => self.status_code(report.status()),
         };
-        let body = self.renderers.render(format, report);
+        let body = self.renderers.render(format, report, view);
         let mut response = self.response(status, format.content_type(), body);
         if format == Format::Html {
             let policy = if self.renderers.is_custom(Format::Html) {
@@ -309,50 +324,6 @@ fn without_body_for_head(method: &Method, mut response: Response<String>) -> Res
         response.body_mut().clear();
     }
     response
-}
-
-/// The query parameters the endpoint reads; others (cache busters) are ignored.
-#[derive(Debug, Default)]
-struct Query {
-    format: Option<String>,
-    checks: Vec<String>,
-    excludes: Vec<String>,
-}
-
-impl Query {
-    fn parse(query: &str) -> Self {
-        let mut parsed = Self::default();
-        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            match &*key {
-                "format" => parsed.format = Some(value.into_owned()),
-                "check" => parsed.checks.push(value.into_owned()),
-                "exclude" => parsed.excludes.push(value.into_owned()),
-                _ => {}
-            }
-        }
-        parsed
-    }
-}
-
-/// The selection a sub-path and query ask for: `/` is every check, `/TAG/` a group.
-fn selection(sub_path: &str, query: &Query) -> Result<Selection, String> {
-    let trimmed = sub_path.trim_matches('/');
-    let mut selection = Selection::all();
-    if !trimmed.is_empty() {
-        if trimmed.contains('/') {
-            return Err(format!(
-                "no such path `{sub_path}`; groups are one path segment"
-            ));
-        }
-        selection = selection.group(trimmed);
-    }
-    for name in &query.checks {
-        selection = selection.check(name);
-    }
-    for name in &query.excludes {
-        selection = selection.exclude(name);
-    }
-    Ok(selection)
 }
 
 /// Every `Accept` header joined into one list; a header that is not text is skipped.

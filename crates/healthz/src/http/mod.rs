@@ -9,6 +9,7 @@
 mod auth;
 mod endpoint;
 mod negotiate;
+mod query;
 
 #[cfg(any(feature = "actix", feature = "tower"))]
 mod mount;

@@ -6,6 +6,7 @@ mod json;
 mod openmetrics;
 pub(crate) mod status_only;
 mod text;
+pub(crate) mod verbose;
 
 use std::sync::Arc;
 
@@ -122,11 +123,25 @@ where
     }
 }
 
+/// What the built-in page knows of the request besides the report: the query its
+/// links keep (the selection's `check` and `exclude` parameters), and whether the reader
+/// paused its auto-refresh.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PageView {
+    pub(crate) selection_query: String,
+    pub(crate) paused: bool,
+}
+
 /// Renders a report with the built-in renderer of a format.
 #[must_use]
 pub fn render(format: Format, report: &Report) -> String {
+    render_viewed(format, report, &PageView::default())
+}
+
+/// [`render`], with what the page knows of the request.
+fn render_viewed(format: Format, report: &Report, view: &PageView) -> String {
     match format {
-        Format::Html => html::render(report),
+        Format::Html => html::render(report, view),
         Format::Json => json::render(report),
         Format::HealthJson => health_json::render(report),
         Format::Text => text::render(report),
@@ -147,10 +162,10 @@ impl Renderers {
         self.0[format.index()].is_some()
     }
 
-    pub(crate) fn render(&self, format: Format, report: &Report) -> String {
+    pub(crate) fn render(&self, format: Format, report: &Report, view: &PageView) -> String {
         match &self.0[format.index()] {
             Some(custom) => custom.render(report),
-            None => render(format, report),
+            None => render_viewed(format, report, view),
         }
     }
 }
