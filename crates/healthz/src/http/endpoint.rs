@@ -145,7 +145,8 @@ impl Endpoint {
         &self.registry
     }
 
-    /// The status code for a report's status (OpenMetrics aside, which is always 200).
+    /// The status code for a report's status (the metrics formats aside, which always
+    /// answer 200).
     #[must_use]
     pub fn status_code(&self, status: HealthStatus) -> StatusCode {
         match status {
@@ -231,7 +232,7 @@ impl Endpoint {
     /// The overall status alone, for [`Unauthorized::StatusOnly`].
     fn status_only_response(&self, format: Format, status: HealthStatus) -> Response<String> {
         let code = match format {
-            Format::OpenMetrics => StatusCode::OK,
+            format if format.is_metrics() => StatusCode::OK,
             _ => self.status_code(status),
         };
         let body = status_only::render(format, status);
@@ -259,7 +260,7 @@ impl Endpoint {
     ) -> Response<String> {
         let status = match format {
             // A scrape must succeed for Prometheus to see the failure in the gauges.
-            Format::OpenMetrics => StatusCode::OK,
+            format if format.is_metrics() => StatusCode::OK,
             _ => self.status_code(report.status()),
         };
         let body = self.renderers.render(format, report, view);
@@ -343,7 +344,13 @@ fn not_acceptable(error: &NotAcceptable) -> String {
             format!("{error}; supported formats: {}", formats.join(", "))
         }
         NotAcceptable::NoMatch => {
-            let types: Vec<_> = Format::ALL.iter().map(|f| f.media_type()).collect();
+            let types: Vec<String> = Format::ALL
+                .iter()
+                .map(|format| match format.version() {
+                    Some(version) => format!("{};version={version}", format.media_type()),
+                    None => format.media_type().to_owned(),
+                })
+                .collect();
             format!("{error}; supported media types: {}", types.join(", "))
         }
     }

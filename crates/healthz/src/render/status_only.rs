@@ -21,7 +21,10 @@ pub(crate) fn render(format: Format, status: HealthStatus) -> String {
         Format::Json => format!(r#"{{"status":"{name}"}}"#),
         Format::HealthJson => format!(r#"{{"status":"{}"}}"#, health_json::status(status)),
         Format::Text => format!("status: {name}\n"),
-        Format::OpenMetrics => openmetrics::render_overall(status),
+        Format::OpenMetrics => {
+            openmetrics::render_overall(status, openmetrics::Dialect::OpenMetrics)
+        }
+        Format::Prometheus => openmetrics::render_overall(status, openmetrics::Dialect::Prometheus),
     }
 }
 
