@@ -164,6 +164,61 @@ where
 pub(crate) struct PageView {
     pub(crate) selection_query: String,
     pub(crate) paused: bool,
+    /// What health+json says of the service.
+    pub(crate) service: Arc<ServiceInfo>,
+}
+
+/// What `application/health+json` says of the service besides its checks: the
+/// draft's `version`, `releaseId`, `serviceId` and `description`.
+///
+/// ```
+/// use healthz::ServiceInfo;
+///
+/// let service = ServiceInfo::new()
+///     .version("2")
+///     .release_id("2.4.1")
+///     .service_id("orders-api")
+///     .description("the orders API and the backends it needs");
+/// # drop(service);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct ServiceInfo {
+    pub(crate) version: Option<String>,
+    pub(crate) release_id: Option<String>,
+    pub(crate) service_id: Option<String>,
+    pub(crate) description: Option<String>,
+}
+
+impl ServiceInfo {
+    /// Says nothing; the description defaults to "health of the service's dependencies".
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The public version of the service (`version`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// The release or build (`releaseId`).
+    pub fn release_id(mut self, release_id: impl Into<String>) -> Self {
+        self.release_id = Some(release_id.into());
+        self
+    }
+
+    /// A unique identifier of the service (`serviceId`).
+    pub fn service_id(mut self, service_id: impl Into<String>) -> Self {
+        self.service_id = Some(service_id.into());
+        self
+    }
+
+    /// What the service is (`description`).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
 }
 
 /// Renders a report with the built-in renderer of a format.
@@ -177,7 +232,7 @@ fn render_viewed(format: Format, report: &Report, view: &PageView) -> String {
     match format {
         Format::Html => html::render(report, view),
         Format::Json => json::render(report),
-        Format::HealthJson => health_json::render(report),
+        Format::HealthJson => health_json::render(report, &view.service),
         Format::Text => text::render(report),
         Format::OpenMetrics => openmetrics::render(report, openmetrics::Dialect::OpenMetrics),
         Format::Prometheus => openmetrics::render(report, openmetrics::Dialect::Prometheus),

@@ -355,6 +355,7 @@ mod tests {
         let view = PageView {
             selection_query: "check=Db&exclude=Disk".to_owned(),
             paused: true,
+            ..PageView::default()
         };
         let html = render(
             &Report::new(vec![], SystemTime::UNIX_EPOCH, Duration::ZERO),
