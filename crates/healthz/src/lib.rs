@@ -77,6 +77,7 @@ mod registry;
 mod render;
 mod report;
 mod runner;
+mod sanitize;
 mod secret;
 mod selection;
 
