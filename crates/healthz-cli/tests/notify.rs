@@ -211,14 +211,15 @@ fn a_hanging_webhook_does_not_delay_the_endpoint() {
     flip(&test, &server, 503);
     // The notification is in flight, and will be for a minute.
     test.wait_for_posts(1, ARRIVAL);
-    // Every answer comes well within the check's timeout (2 s), while changes pile up
+    // Every answer comes well within the check's timeout (2 s), let alone the
+    // webhook's (1 min), while changes pile up
     // behind the hanging one.
     for round in 0..10 {
         let started = Instant::now();
         let status = flip(&test, &server, if round % 2 == 0 { 200 } else { 503 });
         let took = started.elapsed();
         assert!(
-            took < Duration::from_millis(500),
+            took < Duration::from_secs(1),
             "round {round} took {took:?} ({status})"
         );
     }

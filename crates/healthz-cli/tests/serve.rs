@@ -128,7 +128,11 @@ tags = ["ready"]
 
     let response = server.get("/health/?format=json");
     assert_eq!(response.status, 503, "{response:?}");
-    assert_eq!(response.header("cache-control"), Some("max-age=5"));
+    // A failure is never cached; a healthy answer is, for `max-age`.
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    let healthy = server.get("/health/?format=json&check=StorageBackend");
+    assert_eq!(healthy.status, 200, "{healthy:?}");
+    assert_eq!(healthy.header("cache-control"), Some("max-age=5"));
     let json: serde_json::Value = serde_json::from_str(&response.body).unwrap();
     assert_eq!(json["StorageBackend"], "working");
     let tcp = json["TcpConnect[db]"].as_str().unwrap();

@@ -77,6 +77,7 @@ mod registry;
 mod render;
 mod report;
 mod runner;
+mod sanitize;
 mod secret;
 mod selection;
 
@@ -86,13 +87,13 @@ pub use error::{CheckError, ErrorKind, ResultExt};
 pub use http::ActixService;
 #[cfg(feature = "tower")]
 pub use http::EndpointService;
-pub use http::{Endpoint, EndpointRequest, Unauthorized};
+pub use http::{Endpoint, EndpointRequest, InvalidStatus, Unauthorized};
 pub use observe::{Observation, ObservedValue, observe};
 pub use registration::CheckOptions;
 pub use registry::{
     BuildError, BuildRule, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,
 };
-pub use render::{Format, Renderer, render};
+pub use render::{Format, Renderer, ServiceInfo, render};
 pub use report::{
     CheckReport, CheckState, Damping, HealthStatus, HistoryEntry, Mode, Outcome, Report,
 };

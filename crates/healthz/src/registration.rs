@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::check::DynHealthCheck;
+use crate::sanitize::is_bidi_control;
 
 /// How a check is registered: its name, timeout, criticality and tags; how fresh its
 /// result must be (run on every request, cached, or run in the background); and how
@@ -274,11 +275,6 @@ pub(crate) struct Thresholds {
 pub(crate) fn forbidden_name_character(name: &str) -> Option<char> {
     name.chars()
         .find(|&c| c.is_control() || is_bidi_control(c) || c == ':')
-}
-
-/// The Unicode characters that change the direction of the text around them.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether `tag` works as a group's URL path segment.

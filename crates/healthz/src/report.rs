@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{CheckError, ErrorKind};
 use crate::observe::Observation;
+use crate::sanitize;
 
 /// The overall status of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,14 +61,16 @@ impl Outcome {
         }
     }
 
-    /// The public outcome of a check's result.
+    /// The public outcome of a check's result. Its message is cleaned here, where a
+    /// check's (and so a backend's) words enter the report: control characters and
+    /// ANSI escapes out, line breaks as spaces, at most 1000 characters.
     #[must_use]
     pub fn from_result(result: &Result<(), CheckError>) -> Self {
         match result {
             Ok(()) => Self::Working,
             Err(error) => Self::Failed {
                 kind: error.kind(),
-                message: error.public_message().to_owned(),
+                message: sanitize::clean(error.public_message(), sanitize::MAX_MESSAGE_CHARS),
             },
         }
     }

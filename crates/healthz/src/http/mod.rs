@@ -25,4 +25,4 @@ mod tower;
 pub use self::actix::ActixService;
 #[cfg(feature = "tower")]
 pub use self::tower::EndpointService;
-pub use endpoint::{Endpoint, EndpointRequest, Unauthorized};
+pub use endpoint::{Endpoint, EndpointRequest, InvalidStatus, Unauthorized};

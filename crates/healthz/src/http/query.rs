@@ -1,8 +1,10 @@
 //! What the endpoint reads from a request's query and sub-path: the format, the
 //! selection, and how the page is viewed.
 
-use crate::render::PageView;
-use crate::selection::Selection;
+use std::sync::Arc;
+
+use crate::render::{PageView, ServiceInfo};
+use crate::selection::{Selection, WELL_KNOWN_GROUPS};
 
 /// The query parameters the endpoint reads; others (cache busters) are ignored.
 #[derive(Debug, Default)]
@@ -34,7 +36,7 @@ impl Query {
     }
 
     /// How the page sees this request: its links keep the selection's filters.
-    pub(super) fn page_view(&self) -> PageView {
+    pub(super) fn page_view(&self, service: Arc<ServiceInfo>) -> PageView {
         let mut selection = form_urlencoded::Serializer::new(String::new());
         for name in &self.checks {
             selection.append_pair("check", name);
@@ -45,6 +47,7 @@ impl Query {
         PageView {
             selection_query: selection.finish(),
             paused: self.paused,
+            service,
         }
     }
 }
@@ -70,6 +73,19 @@ pub(super) fn selection(sub_path: &str, query: &Query) -> Result<Selection, Stri
     Ok(selection)
 }
 
+/// The selection of a client that may see only the overall status: the well-known
+/// group its path names (`/ht/ready/`, for a Kubernetes probe without a token), else
+/// every check. Other groups and `?check=` filters are not looked at, so that such a
+/// client cannot tell a name that exists from one that does not.
+pub(super) fn status_only_selection(sub_path: &str) -> Selection {
+    let group = sub_path.trim_matches('/');
+    if WELL_KNOWN_GROUPS.contains(&group) {
+        Selection::all().group(group)
+    } else {
+        Selection::all()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,10 +93,10 @@ mod tests {
     #[test]
     fn the_page_view_keeps_the_filters_and_the_pause() {
         let query = Query::parse("check=a%20b&format=json&exclude=c&refresh=off&x=1");
-        let view = query.page_view();
+        let view = query.page_view(Arc::default());
         assert_eq!(view.selection_query, "check=a+b&exclude=c");
         assert!(view.paused);
-        assert!(!Query::parse("refresh=on").page_view().paused);
+        assert!(!Query::parse("refresh=on").page_view(Arc::default()).paused);
     }
 
     #[test]

@@ -27,15 +27,23 @@
 
 use serde::{Serialize, Serializer};
 
+use super::ServiceInfo;
 use crate::observe::{Observation, ObservedValue};
 use crate::report::{CheckReport, HealthStatus, Report};
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Health<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    release_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<&'static str>,
-    description: &'static str,
+    description: &'a str,
     checks: Checks<'a>,
 }
 
@@ -120,11 +128,17 @@ pub(crate) fn status(status: HealthStatus) -> &'static str {
     }
 }
 
-pub(crate) fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report, service: &ServiceInfo) -> String {
     let health = Health {
         status: status(report.status()),
+        version: service.version.as_deref(),
+        release_id: service.release_id.as_deref(),
+        service_id: service.service_id.as_deref(),
         output: report.shutting_down.then_some("shutting down"),
-        description: "health of the service's dependencies",
+        description: service
+            .description
+            .as_deref()
+            .unwrap_or("health of the service's dependencies"),
         checks: Checks(&report.checks),
     };
     serde_json::to_string(&health).expect("the health+json wire types always serialize")
@@ -154,7 +168,7 @@ mod tests {
     }
 
     fn render_value(checks: Vec<CheckReport>) -> Value {
-        serde_json::from_str(&render(&fixtures::report(checks))).unwrap()
+        serde_json::from_str(&render(&fixtures::report(checks), &ServiceInfo::default())).unwrap()
     }
 
     #[test]
@@ -201,7 +215,7 @@ mod tests {
             SystemTime::UNIX_EPOCH,
             Duration::ZERO,
         );
-        let body = render(&report);
+        let body = render(&report, &ServiceInfo::default());
         let position = |key: &str| body.find(key).expect("every check is listed");
         assert!(position("\"b:responseTime\"") < position("\"a:responseTime\""));
         assert!(body.starts_with(r#"{"status":"pass","description":"#));
@@ -214,7 +228,10 @@ mod tests {
             Observation::number("usage", 91.5).unit("percent"),
             Observation::text("mount", "/var"),
         ]);
-        let text = render(&fixtures::report(vec![disk]).shutting_down());
+        let text = render(
+            &fixtures::report(vec![disk]).shutting_down(),
+            &ServiceInfo::default(),
+        );
         let value: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["output"], "shutting down");
         assert_eq!(value["status"], "fail");
@@ -228,5 +245,19 @@ mod tests {
         let position = |key: &str| text.find(&format!("\"{key}\"")).unwrap();
         assert!(position("DiskUsage:responseTime") < position("DiskUsage:usage"));
         assert!(position("DiskUsage:usage") < position("DiskUsage:mount"));
+    }
+
+    #[test]
+    fn the_service_describes_itself() {
+        let service = ServiceInfo::new()
+            .version("2")
+            .release_id("2.4.1")
+            .service_id("orders-api")
+            .description("orders");
+        let text = render(&fixtures::report(vec![]), &service);
+        assert_eq!(
+            text,
+            r#"{"status":"pass","version":"2","releaseId":"2.4.1","serviceId":"orders-api","description":"orders","checks":{}}"#
+        );
     }
 }

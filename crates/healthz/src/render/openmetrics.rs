@@ -1,4 +1,6 @@
-//! OpenMetrics text exposition (`application/openmetrics-text`), for Prometheus.
+//! OpenMetrics text exposition (`application/openmetrics-text`), for Prometheus, and
+//! the same metrics in the older Prometheus text format 0.0.4 (`text/plain;
+//! version=0.0.4`): no `# UNIT` lines and no `# EOF`.
 //!
 //! Every metric is a gauge, one sample per check labelled `check="<name>"` and
 //! `critical="true|false"`:
@@ -66,14 +68,21 @@ const DEGRADED: Family = Family {
     help: "Whether a check warns or a non-critical check fails.",
 };
 
-pub(crate) fn render(report: &Report) -> String {
+/// Which text exposition format to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    OpenMetrics,
+    Prometheus,
+}
+
+pub(crate) fn render(report: &Report, dialect: Dialect) -> String {
     let per_check = |value: fn(&CheckReport) -> Option<String>| {
         report
             .checks
             .iter()
             .filter_map(move |check| Some((labels(check, &[]), value(check)?)))
     };
-    let mut out = String::new();
+    let mut out = Exposition::new(dialect);
     UP.write(&mut out, per_check(|check| Some(flag(!fails(check)))));
     WARNING.write(&mut out, per_check(|check| Some(flag(warns(check)))));
     DURATION.write(
@@ -96,8 +105,7 @@ pub(crate) fn render(report: &Report) -> String {
     );
     OBSERVED.write(&mut out, report.checks.iter().flat_map(observed));
     write_overall(&mut out, report);
-    out.push_str("# EOF\n");
-    out
+    out.finish()
 }
 
 /// `{check="Db",critical="true"}`, with `extra` labels after those.
@@ -130,20 +138,19 @@ fn observed(check: &CheckReport) -> impl Iterator<Item = (String, String)> + '_ 
 }
 
 /// Only the overall gauges, for a client that may see the status but not the checks.
-pub(crate) fn render_overall(status: HealthStatus) -> String {
-    let mut out = String::new();
+pub(crate) fn render_overall(status: HealthStatus, dialect: Dialect) -> String {
+    let mut out = Exposition::new(dialect);
     write_gauges(
         &mut out,
         status != HealthStatus::Unhealthy,
         status == HealthStatus::Degraded,
     );
-    out.push_str("# EOF\n");
-    out
+    out.finish()
 }
 
 /// The overall gauges: degraded is whether any check degrades the report, so that it
 /// still reads 1 when a critical failure also makes the report unhealthy.
-fn write_overall(out: &mut String, report: &Report) {
+fn write_overall(out: &mut Exposition, report: &Report) {
     let degraded = report
         .checks
         .iter()
@@ -151,7 +158,7 @@ fn write_overall(out: &mut String, report: &Report) {
     write_gauges(out, report.status() != HealthStatus::Unhealthy, degraded);
 }
 
-fn write_gauges(out: &mut String, healthy: bool, degraded: bool) {
+fn write_gauges(out: &mut Exposition, healthy: bool, degraded: bool) {
     let overall = |value: bool| [(String::new(), flag(value))];
     HEALTHY.write(out, overall(healthy));
     DEGRADED.write(out, overall(degraded));
@@ -166,16 +173,41 @@ struct Family {
 
 impl Family {
     /// Writes the metadata, then one sample per `(labels, value)`.
-    fn write(&self, out: &mut String, samples: impl IntoIterator<Item = (String, String)>) {
+    fn write(&self, out: &mut Exposition, samples: impl IntoIterator<Item = (String, String)>) {
         let name = self.name;
-        *out += &format!("# TYPE {name} gauge\n");
-        if let Some(unit) = self.unit {
-            *out += &format!("# UNIT {name} {unit}\n");
+        let text = &mut out.text;
+        *text += &format!("# TYPE {name} gauge\n");
+        // Prometheus' 0.0.4 format has no unit line: the name's suffix says it.
+        if let (Some(unit), Dialect::OpenMetrics) = (self.unit, out.dialect) {
+            *text += &format!("# UNIT {name} {unit}\n");
         }
-        *out += &format!("# HELP {name} {}\n", self.help);
+        *text += &format!("# HELP {name} {}\n", self.help);
         for (labels, value) in samples {
-            *out += &format!("{name}{labels} {value}\n");
+            *text += &format!("{name}{labels} {value}\n");
         }
+    }
+}
+
+/// The text being written, in one dialect.
+struct Exposition {
+    dialect: Dialect,
+    text: String,
+}
+
+impl Exposition {
+    fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            text: String::new(),
+        }
+    }
+
+    /// The text, ended as the dialect wants: OpenMetrics with `# EOF`.
+    fn finish(mut self) -> String {
+        if self.dialect == Dialect::OpenMetrics {
+            self.text.push_str("# EOF\n");
+        }
+        self.text
     }
 }
 
@@ -216,7 +248,21 @@ mod tests {
     }
 
     fn render_checks(checks: Vec<CheckReport>) -> String {
-        render(&fixtures::report(checks))
+        render(&fixtures::report(checks), Dialect::OpenMetrics)
+    }
+
+    #[test]
+    fn the_prometheus_dialect_has_no_unit_lines_and_no_eof() {
+        let report = fixtures::report(vec![check("Db", true, None)]);
+        let text = render(&report, Dialect::Prometheus);
+        assert!(!text.contains("# UNIT"), "{text}");
+        assert!(!text.contains("# EOF"), "{text}");
+        assert!(
+            text.contains("# TYPE healthz_duration_seconds gauge\n# HELP healthz_duration_seconds")
+        );
+        assert!(text.ends_with("healthz_degraded 0\n"), "{text}");
+        let overall = render_overall(HealthStatus::Healthy, Dialect::Prometheus);
+        assert!(overall.ends_with("healthz_degraded 0\n"));
     }
 
     #[test]

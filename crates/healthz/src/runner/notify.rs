@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use crate::error::{CheckError, ErrorKind};
 use crate::redact::Redactor;
 use crate::report::{CheckState, Outcome};
+use crate::sanitize;
 
 /// How many transitions a slow subscriber may fall behind before it misses some (and
 /// is told so by [`broadcast::error::RecvError::Lagged`]).
@@ -66,11 +67,8 @@ fn log(transition: &Transition, result: &Result<(), CheckError>) {
     match (&transition.outcome, result) {
         (Outcome::Working, _) => tracing::info!(check, from, "check is working"),
         (_, Err(error)) if error.kind() == ErrorKind::UnknownError => {
-            let redactor = Redactor::default();
-            let text = redactor.redact(error.message());
-            let source = error
-                .source()
-                .map(|source| redactor.redact(&source.to_string()));
+            let text = log_text(error.message());
+            let source = error.source().map(|source| log_text(&source.to_string()));
             tracing::error!(check, from, error = %text, source, "check is failing with an unknown error");
         }
         (outcome, _) => tracing::warn!(
@@ -89,9 +87,21 @@ pub(super) fn log_unchanged(check: &str, result: &Result<(), CheckError>) {
     match result {
         Ok(()) => tracing::trace!(check, "check worked"),
         Err(error) if error.kind() == ErrorKind::UnknownError => {
-            let text = Redactor::default().redact(error.message());
+            let text = log_text(error.message());
             tracing::debug!(check, error = %text, "check is still failing with an unknown error");
         }
-        Err(error) => tracing::debug!(check, outcome = %error, "check failed"),
+        Err(error) => {
+            let outcome = log_text(&error.to_string());
+            tracing::debug!(check, outcome = %outcome, "check failed");
+        }
     }
+}
+
+/// A foreign error's text as the log may show it: URLs' passwords masked, control
+/// characters out, bounded.
+fn log_text(text: &str) -> String {
+    sanitize::clean(
+        &Redactor::default().redact(text),
+        sanitize::MAX_MESSAGE_CHARS,
+    )
 }

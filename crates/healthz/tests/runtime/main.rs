@@ -3,6 +3,7 @@
 //! lifecycle (startup, shutdown), state-change notifications and observed values.
 
 mod damping;
+mod foreign_text;
 mod freshness;
 mod lifecycle;
 mod notifications;

@@ -21,7 +21,7 @@ use crate::report::{CheckState, HealthStatus, Report};
 /// The `Content-Security-Policy` of the page: nothing but the one `<style>` element,
 /// named by the SHA-256 of [`STYLE`] (a test recomputes it).
 pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
-    style-src 'sha256-1xGjReWbKQIzK96dmRW+kTzTpnluSSSyGohU0IitpVQ='; img-src 'none'; \
+    style-src 'sha256-oCXM0RxYTCvRTwcDgVH063mGW3vyjP1U3+Zun1NpU4o='; img-src 'none'; \
     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The page's stylesheet, a constant so that its hash in the CSP is fixed.
@@ -285,7 +285,7 @@ mod tests {
         let disk = html.find(r#"<td class="status_0 warning state">"#).unwrap();
         assert!(cache < db && db < disk);
         assert_eq!(html.matches("status_1").count(), 1);
-        assert!(html.contains(r#"<td class="name">DatabaseBackend<div class="meta"><span class="chip critical">critical</span><span class="chip">on request</span></div></td><td class="text">unavailable: refused</td><td class="duration">12 ms</td>"#));
+        assert!(html.contains(r#"<td class="name"><span class="label">DatabaseBackend</span><div class="meta"><span class="chip critical">critical</span><span class="chip">on request</span></div></td><td class="text">unavailable: refused</td><td class="duration">12 ms</td>"#));
         assert!(html.contains(r#"<span class="badge">Failing</span>"#));
         assert!(html.contains(r#"<p class="overall unhealthy"><span class="badge">Unhealthy</span> 3 checks: 1 failing, 1 warning, 1 working</p>"#));
     }
@@ -355,6 +355,7 @@ mod tests {
         let view = PageView {
             selection_query: "check=Db&exclude=Disk".to_owned(),
             paused: true,
+            ..PageView::default()
         };
         let html = render(
             &Report::new(vec![], SystemTime::UNIX_EPOCH, Duration::ZERO),

@@ -27,7 +27,7 @@ pub(super) fn row(check: &CheckReport) -> String {
         concat!(
             "<tr>",
             r#"<td class="{seed_class} {class} state"><span class="badge">{label}</span></td>"#,
-            r#"<td class="name">{name}{meta}</td>"#,
+            r#"<td class="name"><span class="label">{name}</span>{meta}</td>"#,
             r#"<td class="text">{text}{observed}</td>"#,
             r#"<td class="duration">{duration}</td>"#,
             r#"<td class="age">{age}</td>"#,
@@ -90,7 +90,10 @@ fn age(check: &CheckReport) -> String {
         return "no result yet".to_owned();
     }
     let mut cell = ago(check.age);
-    if !check.outcome.is_working() {
+    if matches!(
+        check.outcome.state(),
+        CheckState::Failing | CheckState::Pending
+    ) {
         let worked = match check.last_success {
             Some(at) => format!(
                 "last worked {}",
