@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use support::webhook::{Answer, Post, TestServer};
 use support::{Server, healthz, temp_dir, write};
+use tempfile::TempDir;
 
 /// How long a notification may take to arrive; they take milliseconds.
 const ARRIVAL: Duration = Duration::from_secs(10);
@@ -31,12 +32,15 @@ fn config(server: &TestServer, check: &str, notify: &str) -> String {
     )
 }
 
-/// Starts `serve` with `config` and the environment `vars`.
-fn serve(dir: &std::path::Path, config: &str, vars: &[(&str, &str)]) -> Server {
-    write(dir, "health.toml", config);
-    let mut command = healthz(dir);
+/// Starts `serve` with `config` and the environment `vars`, in a directory of its own
+/// (to keep while it runs).
+fn serve(config: &str, vars: &[(&str, &str)]) -> (TempDir, Server) {
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", config);
+    let mut command = healthz(dir.path());
     command.envs(vars.iter().copied());
-    Server::start_command(command, &["--config", "health.toml"])
+    let server = Server::start_command(command, &["--config", "health.toml"]);
+    (dir, server)
 }
 
 /// The endpoint's JSON.
@@ -74,17 +78,12 @@ fn wait_for_status(server: &Server, check: &str, status: &str, limit: Duration) 
 #[test]
 fn each_change_of_state_is_posted_once_with_the_documented_fields() {
     let test = TestServer::start();
-    let dir = temp_dir();
     let notify = format!(
         "kind = \"webhook\"\nurl = \"{}\"\nheader = \"Authorization\"\nheader-value-env = \"HOOK_AUTH\"\n",
         test.url("/hook")
     );
     let secret = "Bearer s3cret-from-env";
-    let mut server = serve(
-        dir.path(),
-        &config(&test, "", &notify),
-        &[("HOOK_AUTH", secret)],
-    );
+    let (_dir, mut server) = serve(&config(&test, "", &notify), &[("HOOK_AUTH", secret)]);
     // The first result finds it working: no news.
     assert_eq!(flip(&test, &server, 200), "working");
     let failing = flip(&test, &server, 503);
@@ -158,17 +157,12 @@ fn each_change_of_state_is_posted_once_with_the_documented_fields() {
 fn a_failing_webhook_is_retried_with_backoff_then_shown_as_a_warning_and_logged() {
     let test = TestServer::start();
     test.answer(Answer::Status(500));
-    let dir = temp_dir();
     let notify = format!(
         "kind = \"webhook\"\nurl = \"{}\"\n",
         test.url("/hook?token=hunter2")
     );
     // Not critical: the page shows what the webhook does, degraded but never failing.
-    let mut server = serve(
-        dir.path(),
-        &config(&test, "critical = false\n", &notify),
-        &[],
-    );
+    let (_dir, mut server) = serve(&config(&test, "critical = false\n", &notify), &[]);
     flip(&test, &server, 200);
     flip(&test, &server, 503);
     let posts = test.wait_for_posts(3, ARRIVAL);
@@ -201,12 +195,11 @@ fn a_failing_webhook_is_retried_with_backoff_then_shown_as_a_warning_and_logged(
 fn a_hanging_webhook_does_not_delay_the_endpoint() {
     let test = TestServer::start();
     test.answer(Answer::Hang);
-    let dir = temp_dir();
     let notify = format!(
         "kind = \"webhook\"\nurl = \"{}\"\ntimeout = \"1m\"\n",
         test.url("/hook")
     );
-    let server = serve(dir.path(), &config(&test, "", &notify), &[]);
+    let (_dir, server) = serve(&config(&test, "", &notify), &[]);
     flip(&test, &server, 200);
     flip(&test, &server, 503);
     // The notification is in flight, and will be for a minute.
@@ -229,12 +222,11 @@ fn a_hanging_webhook_does_not_delay_the_endpoint() {
 #[test]
 fn min_interval_coalesces_a_flapping_check() {
     let test = TestServer::start();
-    let dir = temp_dir();
     let notify = format!(
         "kind = \"webhook\"\nurl = \"{}\"\nmin-interval = \"3s\"\n",
         test.url("/hook")
     );
-    let server = serve(dir.path(), &config(&test, "", &notify), &[]);
+    let (_dir, server) = serve(&config(&test, "", &notify), &[]);
     flip(&test, &server, 200);
     flip(&test, &server, 503);
     let first = test.wait_for_posts(1, ARRIVAL);
@@ -258,12 +250,11 @@ fn min_interval_coalesces_a_flapping_check() {
 fn slack_gets_a_readable_line_and_its_url_is_never_shown() {
     let test = TestServer::start();
     test.answer(Answer::Status(404));
-    let dir = temp_dir();
     let notify = format!(
         "kind = \"slack\"\nurl = \"{}\"\n",
         test.url("/services/T000/B000/s3cretPathToken")
     );
-    let mut server = serve(dir.path(), &config(&test, "", &notify), &[]);
+    let (_dir, mut server) = serve(&config(&test, "", &notify), &[]);
     flip(&test, &server, 200);
     let failing = flip(&test, &server, 503);
     let posts = test.wait_for_posts(1, ARRIVAL);
@@ -287,12 +278,11 @@ fn slack_gets_a_readable_line_and_its_url_is_never_shown() {
 fn https_webhooks_are_spoken_with_tls() {
     // The test server speaks plain HTTP: the TLS handshake fails, and nothing is posted.
     let test = TestServer::start();
-    let dir = temp_dir();
     let notify = format!(
         "kind = \"webhook\"\nurl = \"https://{}/hook\"\ntries = 1\n",
         test.addr
     );
-    let server = serve(dir.path(), &config(&test, "", &notify), &[]);
+    let (_dir, server) = serve(&config(&test, "", &notify), &[]);
     flip(&test, &server, 200);
     flip(&test, &server, 503);
     let deadline = Instant::now() + ARRIVAL;

@@ -105,14 +105,9 @@ pub(super) fn build(
     }
     let mut targets: Vec<Declared> = Vec::with_capacity(notify_tables.len());
     for (index, table) in notify_tables.into_iter().enumerate() {
-        let declared = notify::read(
-            index + 1,
-            table,
-            diagnostics,
-            env,
-            server.service.as_deref(),
-        )?;
-        builder = notify::register(builder, &declared);
+        let service = server.service.as_deref();
+        let (next, declared) = notify::add(builder, index + 1, table, diagnostics, env, service)?;
+        builder = next;
         targets.push(declared);
     }
     // The registry's own rules (unique names, characters a name may hold, tags, the

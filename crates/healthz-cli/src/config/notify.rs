@@ -19,6 +19,7 @@ use toml::Spanned;
 
 use super::diagnostic::{ConfigError, Diagnostics, REDACTED};
 use super::interpolate::Env;
+use super::registrar::{Naming, Registrar};
 use super::table::{Table, names_of};
 use super::values::{Url, non_empty, positive_duration_up_to, within};
 use crate::notify::{
@@ -74,19 +75,25 @@ pub(super) struct Declared {
     keys: NotifyKeys,
 }
 
-/// Reads the `number`th target (from 1) from its table; `service` is `[server]
-/// service`, and `env` gives the header's value.
+/// Reads the `number`th target (from 1) from its table and adds its delivery check to
+/// `builder`, which is returned with it; `service` is `[server] service`, and `env`
+/// gives the header's value.
+///
+/// The delivery check is not critical, so that a failing webhook degrades the report
+/// and never fails it, and in no group, so that no probe fails with it. It is named
+/// as a second check of a kind is, `Notifications[<target>]`.
 ///
 /// # Errors
 ///
 /// Returns a [`ConfigError`] at the first key that is unknown, missing or invalid.
-pub(super) fn read(
+pub(super) fn add(
+    builder: RegistryBuilder,
     number: usize,
     table: Table<'_>,
     diagnostics: &Diagnostics<'_>,
     env: Env<'_>,
     service: Option<&str>,
-) -> Result<Declared, ConfigError> {
+) -> Result<(RegistryBuilder, Declared), ConfigError> {
     let accepted = names_of::<NotifyKeys>();
     if let Some((key, span)) = table.unknown_key(accepted) {
         return Err(diagnostics.unknown_key(key, span, "in a [[notify]] target", accepted, None));
@@ -128,8 +135,15 @@ pub(super) fn read(
         .map(|tries| within(tries, 1..=MAX_TRIES, diagnostics))
         .transpose()?
         .unwrap_or(DEFAULT_TRIES);
+    let delivery = Arc::new(Delivery::default());
+    let registered = Registrar::new(
+        builder,
+        CheckOptions::new().critical(false),
+        Naming::Alias(Some(name.clone())),
+    )
+    .add(DeliveryCheck(Arc::clone(&delivery)));
     let target = Target {
-        check_name: format!("Notifications[{name}]"),
+        check_name: registered.name,
         name,
         format,
         url,
@@ -139,22 +153,9 @@ pub(super) fn read(
         timeout,
         tries,
         service: service.map(str::to_owned),
-        delivery: Arc::new(Delivery::default()),
+        delivery,
     };
-    Ok(Declared { target, span, keys })
-}
-
-/// Adds the check that reports the target's deliveries: not critical, so that a
-/// failing webhook degrades the report and never fails it, and in no group, so that
-/// no probe fails with it.
-pub(super) fn register(builder: RegistryBuilder, declared: &Declared) -> RegistryBuilder {
-    let target = &declared.target;
-    builder.check_with(
-        DeliveryCheck(Arc::clone(&target.delivery)),
-        CheckOptions::new()
-            .name(target.check_name.clone())
-            .critical(false),
-    )
+    Ok((registered.builder, Declared { target, span, keys }))
 }
 
 /// Locates a rule of the registry that the target's delivery check broke, at the key

@@ -106,8 +106,8 @@ fn slack_text(event: &Event, service: Option<&str>) -> String {
             ":large_yellow_circle:",
             format!("warns: {}", outcome.message().unwrap_or_default()),
         ),
-        (CheckState::Pending, _) => (":white_circle:", "is pending".to_owned()),
-        (_, outcome) => (":red_circle:", format!("is failing: {}", outcome.text())),
+        // Failing: no check goes back to pending.
+        (to, outcome) => (":red_circle:", format!("is {to}: {}", outcome.text())),
     };
     let subject = match service {
         Some(service) => format!("{service}: {}", event.check),
