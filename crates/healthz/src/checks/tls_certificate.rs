@@ -15,7 +15,7 @@ use super::InvalidUrl;
 use super::target::{Scheme, Target};
 use super::tls::{Tls, describe_age};
 use crate::error::CheckError;
-use crate::{CheckResult, HealthCheck};
+use crate::{CheckResult, HealthCheck, Observation, observe};
 use presented::Presented;
 
 /// The address forms it takes: a bare `host:port` reads as the first. `tls://` has no
@@ -44,6 +44,10 @@ const FAIL_DAYS: u32 = 7;
 /// for the host connected to or the name set by
 /// [`server_name`](TlsCertificate::server_name). Nothing is sent over TLS: the check
 /// closes the connection once the handshake is done.
+///
+/// Each run that reads the certificate observes its whole days left
+/// ([`Observation`] `days_left`, unit `days`; negative once expired), which every
+/// detailed format shows.
 ///
 /// ```no_run
 /// use healthz::checks::{Starttls, TlsCertificate};
@@ -216,7 +220,10 @@ impl TlsCertificate {
 impl HealthCheck for TlsCertificate {
     async fn check(&self) -> CheckResult {
         let certificate = self.fetch().await?;
-        self.judge(&certificate, SystemTime::now())
+        let now = SystemTime::now();
+        let days_left = certificate.days_left(now) as f64;
+        observe(Observation::number("days_left", days_left).unit("days"));
+        self.judge(&certificate, now)
     }
 
     fn identifier(&self) -> Cow<'static, str> {

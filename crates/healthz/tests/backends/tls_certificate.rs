@@ -213,8 +213,13 @@ async fn under_warn_days_it_warns_and_under_fail_days_it_fails() {
             format!("{kind}: certificate for soon.localhost expires in 9 days ({date})")
         })
     };
-    let warned = outcome(check(&addr)).await;
+    let (report, _) = backend::run_one(check(&addr), Duration::from_secs(5)).await;
+    let warned = backend::text(&report);
     assert!(expected("warning").contains(&warned), "{warned}");
+    let [days_left] = report.checks[0].observations.as_slice() else {
+        panic!("{:?}", report.checks[0].observations)
+    };
+    assert_eq!(days_left.to_string(), "days_left 9 days");
     let failed = outcome(check(&addr).fail_days(10)).await;
     assert!(expected("unavailable").contains(&failed), "{failed}");
     assert_eq!(outcome(check(&addr).warn_days(9)).await, "working");

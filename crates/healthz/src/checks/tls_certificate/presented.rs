@@ -118,8 +118,7 @@ fn read(der: &CertificateDer<'_>) -> Result<Presented, CheckError> {
     })
 }
 
-/// The name a person knows the certificate by. It is the server's text: escaped, so
-/// that a name with line breaks or control characters cannot forge report lines.
+/// The name a person knows the certificate by.
 fn subject(tbs: &TbsCertificate) -> String {
     let common_name = tbs
         .subject()
@@ -135,11 +134,10 @@ fn subject(tbs: &TbsCertificate) -> String {
             _ => None,
         })
     };
-    let name = common_name
+    common_name
         .filter(|name| !name.is_empty())
         .or_else(alternative)
-        .unwrap_or_else(|| tbs.subject().to_string());
-    name.escape_debug().to_string()
+        .unwrap_or_else(|| tbs.subject().to_string())
 }
 
 /// An `iPAddress` name: 4 octets for IPv4, 16 for IPv6.
