@@ -43,7 +43,9 @@ const FAIL_DAYS: u32 = 7;
 /// The certificate is verified as the [`Tls`] options say (`verify-full` unless set),
 /// for the host connected to or the name set by
 /// [`server_name`](TlsCertificate::server_name). Nothing is sent over TLS: the check
-/// closes the connection once the handshake is done.
+/// closes the connection once the handshake is done. (So a TLS 1.3 server that requires
+/// a client certificate, which judges it only after the client's side of the handshake,
+/// gets its certificate checked whether or not [`Tls`] presents one.)
 ///
 /// Each run that reads the certificate observes its whole days left
 /// ([`Observation`] `days_left`, unit `days`; negative once expired), which every
