@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use http::header::LOCATION;
+use http::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use http::{StatusCode, Uri};
 
 use super::InvalidUrl;
@@ -46,6 +46,7 @@ pub struct HttpEndpoint {
     expected: Expected,
     body_contains: Option<String>,
     max_redirects: usize,
+    headers: HeaderMap,
     bearer_token: Option<String>,
     client: HttpClient,
 }
@@ -101,6 +102,7 @@ impl HttpEndpoint {
             expected: Expected::Success,
             body_contains: None,
             max_redirects: 0,
+            headers: HeaderMap::new(),
             bearer_token: None,
             client: HttpClient::new(),
         })
@@ -138,6 +140,16 @@ impl HttpEndpoint {
         self
     }
 
+    /// Sends the header `name: value` (call again for more; a second value of a name is
+    /// sent as a second line of it). Like the bearer token, the headers go only to the
+    /// URL's origin, since they may carry credentials: a followed redirect to another
+    /// scheme, host or port drops them. Their values never show in `Debug` output.
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
     /// Sends `Authorization: Bearer <token>`. The token never shows in `Debug` output
     /// or messages, and goes only to the URL's origin: a followed redirect to another
     /// scheme, host or port drops it for the rest of the chain.
@@ -159,6 +171,7 @@ impl fmt::Debug for HttpEndpoint {
             .field("expected", &self.expected.to_string())
             .field("body_contains", &self.body_contains)
             .field("max_redirects", &self.max_redirects)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("bearer_token", &self.bearer_token.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
@@ -168,12 +181,14 @@ impl HealthCheck for HttpEndpoint {
     async fn check(&self) -> CheckResult {
         let mut url = self.url.clone();
         let mut redirects = 0;
-        // The token is for the configured URL's origin only: once a redirect leaves it,
-        // the rest of the chain goes without, as curl and reqwest do, so that a `302` to
-        // another host cannot collect it.
+        // The token and the headers are for the configured URL's origin only: once a
+        // redirect leaves it, the rest of the chain goes without, as curl and reqwest
+        // do, so that a `302` to another host cannot collect them.
         let mut token = self.bearer_token.as_deref();
+        let no_headers = HeaderMap::new();
+        let mut headers = &self.headers;
         let response = loop {
-            let response = self.client.get(&url, None, token).await?;
+            let response = self.client.get(&url, None, headers, token).await?;
             let location = response
                 .status()
                 .is_redirection()
@@ -192,6 +207,7 @@ impl HealthCheck for HttpEndpoint {
                     let next = follow(&url, location)?;
                     if !same_origin(&url, &next) {
                         token = None;
+                        headers = &no_headers;
                     }
                     url = next;
                     redirects += 1;

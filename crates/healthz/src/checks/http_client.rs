@@ -7,7 +7,7 @@
 
 use std::error::Error as StdError;
 
-use http::header::{ACCEPT, AUTHORIZATION, HeaderValue, USER_AGENT};
+use http::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use http::{Method, Request, Response, Uri};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -71,12 +71,14 @@ impl HttpClient {
         self.0.request(request).await
     }
 
-    /// `GET url`, with an `Accept` header and a bearer token when given.
+    /// `GET url`, with an `Accept` header, `headers` (which replace those of the same
+    /// name) and a bearer token when given.
     #[cfg_attr(not(any(feature = "http", feature = "remote")), allow(dead_code))]
     pub(crate) async fn get(
         &self,
         url: &Uri,
         accept: Option<&'static str>,
+        headers: &HeaderMap,
         bearer_token: Option<&str>,
     ) -> Result<Response<Incoming>, CheckError> {
         let mut request = request(Method::GET, url.clone(), Bytes::new());
@@ -85,6 +87,7 @@ impl HttpClient {
                 .headers_mut()
                 .insert(ACCEPT, HeaderValue::from_static(accept));
         }
+        request.headers_mut().extend(headers.clone());
         if let Some(token) = bearer_token {
             let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
                 CheckError::unavailable("the bearer token holds characters a header cannot carry")

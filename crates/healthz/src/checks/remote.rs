@@ -5,7 +5,7 @@ mod format;
 use std::borrow::Cow;
 use std::fmt;
 
-use http::header::{CONTENT_TYPE, LOCATION};
+use http::header::{CONTENT_TYPE, HeaderMap, LOCATION};
 use http::{StatusCode, Uri};
 
 use self::format::{parse_health_json, parse_json};
@@ -107,7 +107,12 @@ impl HealthCheck for RemoteHealth {
     async fn check(&self) -> CheckResult {
         let response = self
             .client
-            .get(&self.url, Some(ACCEPT), self.bearer_token.as_deref())
+            .get(
+                &self.url,
+                Some(ACCEPT),
+                &HeaderMap::new(),
+                self.bearer_token.as_deref(),
+            )
             .await?;
         let status = response.status();
         let media_type = response

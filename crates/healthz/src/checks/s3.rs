@@ -75,7 +75,9 @@ const SIGNATURE_TTL: Duration = Duration::from_secs(300);
 /// (tried twice, a second apart, in case the interrupted put lands late), bounded by
 /// its own 10 s timeout. A short-lived program awaits
 /// [`wait_for_cleanup`](super::wait_for_cleanup) before it exits, so that this delete
-/// is not cancelled with its runtime.
+/// is not cancelled with its runtime. An object the delete could not remove (it failed,
+/// or was cancelled all the same) is named in a `warn` event and stays under the
+/// prefix, where a lifecycle rule of the bucket can expire it.
 #[derive(Clone)]
 pub struct S3Storage {
     bucket: String,
@@ -203,7 +205,8 @@ impl S3Storage {
     }
 
     /// Where probe objects go (`healthz/` unless set). Use a prefix no one else
-    /// writes to; end it with `/` to make it a folder.
+    /// writes to; end it with `/` to make it a folder. A lifecycle rule expiring the
+    /// objects under it after a day removes any that an interrupted run left behind.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();

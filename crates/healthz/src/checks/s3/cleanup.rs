@@ -47,6 +47,11 @@ pub(super) struct Cleanup {
 
 impl Cleanup {
     async fn run(self) {
+        let mut left = LeftBehind {
+            bucket: self.bucket.name(),
+            key: &self.key,
+            deleted: false,
+        };
         let deleted = tokio::time::timeout(CLEANUP_TIMEOUT, async {
             let first = self.delete().await;
             // The interrupted put may still be processed after the first delete.
@@ -54,19 +59,12 @@ impl Cleanup {
             self.delete().await || first
         })
         .await;
-        let bucket = self.bucket.name();
-        let key = self.key.as_str();
         if deleted == Ok(true) {
+            left.deleted = true;
             tracing::debug!(
-                bucket,
-                key,
+                bucket = left.bucket,
+                key = left.key,
                 "deleted the probe object of an interrupted check"
-            );
-        } else {
-            tracing::warn!(
-                bucket,
-                key,
-                "could not delete the probe object of an interrupted check"
             );
         }
     }
@@ -80,5 +78,26 @@ impl Cleanup {
             send(&self.client, Method::DELETE, &url, Bytes::new()).await,
             Ok(response) if response.status().is_success() || response.status() == StatusCode::NOT_FOUND
         )
+    }
+}
+
+/// Names the probe object in a warning when dropped before it was deleted: after a
+/// failed delete, and also when the clean-up itself is dropped unfinished, as a
+/// short-lived program's runtime drops it once the program stops waiting for it.
+struct LeftBehind<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    deleted: bool,
+}
+
+impl Drop for LeftBehind<'_> {
+    fn drop(&mut self) {
+        if !self.deleted {
+            tracing::warn!(
+                bucket = self.bucket,
+                key = self.key,
+                "could not delete the probe object of an interrupted check; it stays under the probe prefix"
+            );
+        }
     }
 }
