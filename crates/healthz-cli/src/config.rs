@@ -44,6 +44,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use toml::de::DeTable;
 
+use crate::cli::Example;
 pub(crate) use diagnostic::ConfigError;
 use diagnostic::Diagnostics;
 pub(crate) use document::Config;
@@ -57,6 +58,16 @@ const DEFAULT_NAME: &str = "<built-in config>";
 
 /// The commented reference config, printed by `healthz config`.
 pub(crate) const REFERENCE: &str = include_str!("../reference.toml");
+
+/// A starter config, printed by `healthz config --example`: small and commented, it
+/// works once its URLs are filled in. The README shows the same files.
+pub(crate) fn example(example: Example) -> &'static str {
+    match example {
+        Example::Minimal => include_str!("../examples/minimal.toml"),
+        Example::WebApp => include_str!("../examples/web-app.toml"),
+        Example::Workers => include_str!("../examples/workers.toml"),
+    }
+}
 
 /// Loads the config file at `file`, or the built-in one, whose data directories are
 /// created.

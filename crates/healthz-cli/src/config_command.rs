@@ -1,4 +1,4 @@
-//! `healthz config`: print the reference config, or validate a file.
+//! `healthz config`: print the reference config or a starter, or validate a file.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use crate::cli::ConfigArgs;
 use crate::config;
 
-/// Prints the reference config, or validates `FILE` and says `FILE: ok (N checks)`,
-/// with `, M notification targets` when it has any.
+/// Prints the reference config, or the starter config of `--example`, or validates
+/// `FILE` and says `FILE: ok (N checks)`, with `, M notification targets` when it has
+/// any.
 ///
 /// # Errors
 ///
@@ -15,7 +16,8 @@ use crate::config;
 pub(crate) fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     let Some(file) = args.file else {
-        stdout.write_all(config::REFERENCE.as_bytes())?;
+        let text = args.example.map_or(config::REFERENCE, config::example);
+        stdout.write_all(text.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     };
     let config = config::load(Some(&file))?;

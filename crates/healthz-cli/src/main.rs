@@ -3,8 +3,10 @@
 //!
 //! `main` only parses the command line, installs logging and dispatches to one module
 //! per subcommand; exit codes follow ripgrep's: 0 healthy (or degraded), 1 unhealthy,
-//! 2 for any error, usage and config errors included.
+//! 2 for any error, usage and config errors included. `probe` is the exception: it
+//! exits 1 for every error, since Docker reserves 2 in a `HEALTHCHECK`.
 
+mod bind;
 mod check;
 mod cli;
 mod config;
@@ -21,21 +23,33 @@ use clap::Parser as _;
 
 use cli::{Cli, Command};
 
-/// The exit code of every error: usage, config, I/O.
+/// The exit code of every error but `probe`'s: usage, config, I/O.
 const ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    // Usage errors exit 2 from here, `--help` and `--version` 0.
-    let cli = Cli::parse();
-    logging::init(&cli.command);
-    let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
-        Command::Check(args) => check::run(args),
-        Command::Config(args) => config_command::run(args),
-        Command::Probe(args) => probe::run(args),
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(usage) => {
+            // `--help` and `--version` go to stdout and exit 0.
+            let _ = usage.print();
+            return if !usage.use_stderr() {
+                ExitCode::SUCCESS
+            } else if Cli::runs_probe(std::env::args_os()) {
+                ExitCode::from(probe::FAILED)
+            } else {
+                ExitCode::from(ERROR)
+            };
+        }
+    };
+    logging::init(&cli.command, cli.color);
+    let (result, error_code) = match cli.command {
+        Command::Serve(args) => (serve::run(args), ERROR),
+        Command::Check(args) => (check::run(args), ERROR),
+        Command::Config(args) => (config_command::run(args), ERROR),
+        Command::Probe(args) => (probe::run(args), probe::FAILED),
     };
     result.unwrap_or_else(|error| {
         eprintln!("healthz: {error:#}");
-        ExitCode::from(ERROR)
+        ExitCode::from(error_code)
     })
 }

@@ -13,12 +13,19 @@ use anyhow::Context as _;
 use tokio::runtime::{Builder, Runtime};
 
 /// How long the binary waits on its way out for the checks' clean-ups (the probe data
-/// of a check the timeout stopped half-way) to finish.
-const CLEANUP_WAIT: Duration = Duration::from_secs(5);
+/// of a check the timeout stopped half-way) to finish: enough for the S3 check's
+/// delete, tried twice a second apart, on a server that answers.
+///
+/// With [`SHUTDOWN_WAIT`], it is all that `check` may take beyond its checks'
+/// timeouts, so that a container's exec probe with a short timeout of its own is not
+/// failed by a backend that hangs. A clean-up cut short is dropped with the runtime,
+/// and the probe object it would have removed is named in a warning; the object stays
+/// under the check's prefix.
+const CLEANUP_WAIT: Duration = Duration::from_millis(1500);
 
 /// How long the runtime's shutdown then waits for blocking threads, which have nothing
 /// left to do for the binary by then.
-const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+const SHUTDOWN_WAIT: Duration = Duration::from_millis(500);
 
 /// A runtime on this thread: one run of concurrent checks needs no more; blocking checks
 /// get the blocking pool all the same.

@@ -2,10 +2,10 @@
 
 mod support;
 
-use std::process::Stdio;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use support::{closed_port, healthz, ran, temp_dir, write};
+use support::{BIN, Ran, closed_port, healthz, hung_listener, ran, temp_dir, write};
 
 const DEFAULT_CHECKS: [&str; 5] = [
     "DatabaseBackend",
@@ -267,7 +267,9 @@ fn usage_errors_exit_2() {
     let nothing = ran(dir.path(), &[]);
     assert_eq!(nothing.code, Some(2), "{nothing:?}");
     assert!(
-        nothing.stderr.contains("Usage: healthz <COMMAND>"),
+        nothing
+            .stderr
+            .contains("Usage: healthz [OPTIONS] <COMMAND>"),
         "{nothing:?}"
     );
     let help = ran(dir.path(), &["--help"]);
@@ -339,5 +341,99 @@ fn a_check_stuck_in_a_system_call_does_not_keep_the_binary_from_exiting() {
     assert_eq!(
         run.stdout, "DnsLookup: unavailable: timed out after 300ms\nCacheBackend: working\n",
         "{run:?}"
+    );
+}
+
+/// An S3 server that hangs: the check times out, its probe object's clean-up hangs
+/// too, and `check` still ends soon after the timeout, naming the object it left.
+#[test]
+fn a_hung_s3_server_keeps_check_only_briefly_past_the_timeout() {
+    let s3 = hung_listener();
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"s3\"\nbucket = \"uploads\"\nendpoint = \"http://{}\"\n\
+             timeout = \"1s\"\ncritical = false\n\n[[check]]\nkind = \"memory-cache\"\n",
+            s3.local_addr().unwrap()
+        ),
+    );
+    let started = Instant::now();
+    let run = ran(dir.path(), &["check", "--config", "health.toml"]);
+    let took = started.elapsed();
+    assert_eq!(run.code, Some(0), "degraded: {run:?}");
+    assert_eq!(
+        run.stdout,
+        "S3StorageBackend: unavailable: timed out after 1s\nCacheBackend: working\n"
+    );
+    // The timeout, then at most 2 s: the clean-up's wait and the runtime's shutdown.
+    assert!(took < Duration::from_secs(4), "{took:?}: {run:?}");
+    assert!(
+        run.stderr
+            .contains("could not delete the probe object of an interrupted check"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("bucket=\"uploads\" key=\"healthz/"),
+        "{run:?}"
+    );
+}
+
+/// The log on stderr (here the runner's events, which `RUST_LOG` turns on) is
+/// coloured on a terminal unless `NO_COLOR` is set, and as `--color` says. The
+/// terminal is `script`'s pseudo-terminal.
+#[test]
+fn the_log_is_coloured_as_no_color_and_the_color_flag_say() {
+    let script = Command::new("script").arg("--version").output();
+    assert!(
+        script.is_ok_and(|output| output.status.success()),
+        "this test needs `script` (util-linux: `apt-get install bsdutils`) for a terminal"
+    );
+    let dir = temp_dir();
+    let escape = "\u{1b}[";
+    let log = |on_terminal: bool, no_color: bool, flag: &[&str]| -> String {
+        let args = [&["check", "--check", "CacheBackend"][..], flag].concat();
+        let mut command = if on_terminal {
+            let mut script = Command::new("script");
+            script
+                .args(["--quiet", "--return", "--command"])
+                .arg(format!("{BIN} {}", args.join(" ")))
+                .arg("/dev/null")
+                .current_dir(dir.path())
+                .stdin(Stdio::null());
+            script
+        } else {
+            let mut command = healthz(dir.path());
+            command.args(&args);
+            command
+        };
+        command.env("RUST_LOG", "healthz=info");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        let run = Ran::of(command);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        // Through the terminal, stdout and stderr are one.
+        let log = if on_terminal { run.stdout } else { run.stderr };
+        assert!(log.contains("check is working"), "{log:?}");
+        log
+    };
+    assert!(log(true, false, &[]).contains(escape), "a terminal");
+    assert!(!log(true, true, &[]).contains(escape), "NO_COLOR");
+    assert!(
+        log(true, true, &["--color", "always"]).contains(escape),
+        "--color always"
+    );
+    assert!(
+        !log(true, false, &["--color", "never"]).contains(escape),
+        "--color never"
+    );
+    assert!(!log(false, false, &[]).contains(escape), "a pipe");
+    assert!(
+        log(false, false, &["--color", "always"]).contains(escape),
+        "a pipe, always"
     );
 }

@@ -3,9 +3,17 @@
 
 mod support;
 
-use support::{Ran, healthz, ran, temp_dir, write};
+use support::{Ran, Server, healthz, ran, temp_dir, write};
 
 const REFERENCE: &str = include_str!("../reference.toml");
+
+/// The starter configs of `config --example`, as the README shows them (its tests
+/// validate them there, and run the web app's against real backends).
+const EXAMPLES: [(&str, &str); 3] = [
+    ("minimal", include_str!("../examples/minimal.toml")),
+    ("web-app", include_str!("../examples/web-app.toml")),
+    ("workers", include_str!("../examples/workers.toml")),
+];
 
 #[test]
 fn config_prints_the_reference() {
@@ -39,6 +47,63 @@ fn config_file_validates_without_touching_anything() {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(run.stdout, "one.toml: ok (1 check)\n");
     assert!(!dir.path().join("not-yet").exists());
+}
+
+#[test]
+fn config_example_prints_the_starters() {
+    let dir = temp_dir();
+    for (name, text) in EXAMPLES {
+        let run = ran(dir.path(), &["config", "--example", name]);
+        assert_eq!(run.code, Some(0), "{name}: {run:?}");
+        assert_eq!(run.stdout, text, "{name}");
+    }
+    let unknown = ran(dir.path(), &["config", "--example", "kubernetes"]);
+    assert_eq!(unknown.code, Some(2), "{unknown:?}");
+    assert!(
+        unknown
+            .stderr
+            .contains("[possible values: minimal, web-app, workers]"),
+        "{unknown:?}"
+    );
+}
+
+/// The minimal starter, its URL filled in with a running service's (a `healthz serve`
+/// of the built-in config), checked once and served.
+#[test]
+fn the_minimal_starter_works_once_its_url_is_filled_in() {
+    let dir = temp_dir();
+    let service = Server::start(dir.path(), &[]);
+    let (_, minimal) = EXAMPLES[0];
+    let filled = minimal.replace("http://127.0.0.1:8080/", &service.url);
+    assert_ne!(filled, minimal, "the URL to fill in");
+    write(dir.path(), "healthz.toml", &filled);
+
+    let run = ran(dir.path(), &["check", "--config", "healthz.toml"]);
+    // The disk may be full enough for a warning here: it only degrades the report.
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.starts_with("HttpEndpoint: working\nDiskUsage: "),
+        "{run:?}"
+    );
+
+    let server = Server::start(dir.path(), &["--config", "healthz.toml"]);
+    let ready = server.get("/ht/ready/?format=text");
+    assert_eq!(ready.status, 200, "{ready:?}");
+    assert_eq!(ready.body, "HttpEndpoint: working\n");
+}
+
+#[test]
+fn a_config_without_a_check_is_an_error_that_points_to_the_starters() {
+    let expected = "healthz: health.toml: no check: add a `[[check]]` table for each backend; \
+                    `healthz config --example minimal` (or `web-app`, `workers`) prints a config to start from\n";
+    for text in ["", "[server]\nbind = \"0.0.0.0:8000\"\n"] {
+        assert_eq!(invalid(text).stderr, expected, "{text:?}");
+    }
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", "");
+    let run = ran(dir.path(), &["check", "--config", "health.toml"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stderr, expected);
 }
 
 /// Validates `text` as `health.toml` and returns the run, which must fail with 2.

@@ -61,6 +61,18 @@ fn with_env(mut command: Command, vars: &[(&str, &str)]) -> Command {
     command
 }
 
+/// The sections show the starter configs that `healthz config --example` prints, so
+/// that the tests below test those too.
+#[test]
+fn the_sections_show_the_starter_configs() {
+    assert_eq!(block("toml"), include_str!("../examples/web-app.toml"));
+    assert_eq!(
+        block_in(TASK_QUEUES, "toml", 0),
+        include_str!("../examples/workers.toml")
+    );
+    assert!(README.contains("healthz config --example minimal"));
+}
+
 #[test]
 fn the_config_validates() {
     let dir = temp_dir();

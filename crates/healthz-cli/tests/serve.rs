@@ -4,7 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{Server, closed_port, healthz, ran, temp_dir, write};
+use support::{Ran, Server, closed_port, healthz, ran, temp_dir, write};
 
 /// How long a graceful shutdown may take: the default drain (5 s), and a margin.
 const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
@@ -200,7 +200,7 @@ fn a_bad_config_or_a_busy_address_is_an_error_with_exit_code_2() {
         .args(["serve", "--bind", &addr])
         .output()
         .unwrap();
-    let busy_run = support::Ran::from(output);
+    let busy_run = Ran::from(output);
     assert_eq!(busy_run.code, Some(2), "{busy_run:?}");
     assert!(
         busy_run
@@ -312,7 +312,11 @@ fn sigterm_fails_ready_while_the_server_keeps_serving_for_the_drain_then_exits_0
 #[test]
 fn a_second_signal_cuts_the_drain_short() {
     let dir = temp_dir();
-    write(dir.path(), "health.toml", "[server]\ndrain = \"1h\"\n");
+    write(
+        dir.path(),
+        "health.toml",
+        "[server]\ndrain = \"1h\"\n\n[[check]]\nkind = \"memory-cache\"\n",
+    );
     let mut server = Server::start(dir.path(), &["--config", "health.toml"]);
     server.signal("TERM");
     // The first signal is taken once `ready` fails.
@@ -373,5 +377,120 @@ fn without_probes_the_root_aliases_are_not_found() {
     let server = Server::start(dir.path(), &[]);
     for path in ["/livez", "/readyz", "/startupz"] {
         assert_eq!(server.get(path).status, 404, "{path}");
+    }
+}
+
+#[test]
+fn the_address_comes_from_bind_then_healthz_bind_then_the_file() {
+    let dir = temp_dir();
+    // An address of a documentation network: no machine has it, so serving on it
+    // fails, and a server that starts did not take it.
+    write(
+        dir.path(),
+        "health.toml",
+        "[server]\nbind = \"192.0.2.1:8000\"\n\n[[check]]\nkind = \"memory-cache\"\n",
+    );
+    let serve = |bind_env: Option<&str>, args: &[&str]| {
+        let mut command = healthz(dir.path());
+        if let Some(bind) = bind_env {
+            command.env("HEALTHZ_BIND", bind);
+        }
+        command.arg("serve").args(args);
+        command
+    };
+
+    // `localhost` is 127.0.0.1, from the environment over the file's address.
+    let server = Server::launch(serve(Some("localhost:0"), &["--config", "health.toml"]));
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    assert_eq!(server.get("/ht/").status, 200);
+    drop(server);
+
+    // The flag over the environment, which is not even read.
+    let server = Server::launch(serve(
+        Some("not an address"),
+        &["--config", "health.toml", "--bind", "localhost:0"],
+    ));
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    drop(server);
+
+    // A bad address in the environment is a usage error that names the variable's flag.
+    let run = Ran::of(serve(Some("8000"), &["--config", "health.toml"]));
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "error: invalid value '8000' for '--bind <ADDR>': must be an IP address and port"
+        ),
+        "{run:?}"
+    );
+
+    // Without either, the file's address, which cannot be bound here.
+    let run = Ran::of(serve(None, &["--config", "health.toml"]));
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("cannot listen on 192.0.2.1:8000"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn the_config_file_may_come_from_healthz_config() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "from-env.toml",
+        "[[check]]\nkind = \"memory-cache\"\nname = \"FromTheEnvironment\"\n",
+    );
+    let mut command = healthz(dir.path());
+    command.env("HEALTHZ_CONFIG", "from-env.toml");
+    let server = Server::start_command(command, &[]);
+    let response = server.get("/ht/?format=text");
+    assert_eq!(response.body, "FromTheEnvironment: working\n");
+
+    // `check` reads it too, and `--config` wins over it.
+    let mut command = healthz(dir.path());
+    command.env("HEALTHZ_CONFIG", "from-env.toml").arg("check");
+    let run = Ran::of(command);
+    assert_eq!(run.stdout, "FromTheEnvironment: working\n", "{run:?}");
+    write(
+        dir.path(),
+        "flag.toml",
+        "[[check]]\nkind = \"memory-cache\"\nname = \"FromTheFlag\"\n",
+    );
+    let mut command = healthz(dir.path());
+    command
+        .env("HEALTHZ_CONFIG", "from-env.toml")
+        .args(["check", "--config", "flag.toml"]);
+    let run = Ran::of(command);
+    assert_eq!(run.stdout, "FromTheFlag: working\n", "{run:?}");
+}
+
+#[test]
+fn health_json_describes_the_service_of_server_keys() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        "[server]\nservice = \"orders\"\nversion = \"2\"\nrelease-id = \"2.4.1\"\n\
+         description = \"the orders API\"\n\n[[check]]\nkind = \"memory-cache\"\n",
+    );
+    let server = Server::start(dir.path(), &["--config", "health.toml"]);
+    let response = server.get("/ht/?format=health%2Bjson");
+    assert_eq!(response.status, 200, "{response:?}");
+    let json: serde_json::Value = serde_json::from_str(&response.body).expect("JSON");
+    for (key, value) in [
+        ("serviceId", "orders"),
+        ("version", "2"),
+        ("releaseId", "2.4.1"),
+        ("description", "the orders API"),
+    ] {
+        assert_eq!(json[key], value, "{key} in {json}");
     }
 }

@@ -135,6 +135,15 @@ impl<'a> Diagnostics<'a> {
         }
     }
 
+    /// An error about the whole file rather than one of its lines.
+    pub(super) fn whole_file(&self, message: impl fmt::Display) -> ConfigError {
+        ConfigError {
+            file: self.file.to_owned(),
+            line: None,
+            message: message.to_string(),
+        }
+    }
+
     /// An error about the value at `span`, prefixed with where it is: its section and
     /// key (`check #2 (tcp): `addr`: …`), so that callers need not name the key again.
     pub(super) fn invalid(&self, span: Range<usize>, problem: impl fmt::Display) -> ConfigError {

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use healthz::{Endpoint, Registry, Secret};
+use axum::http::StatusCode;
+use healthz::{Endpoint, InvalidStatus, Registry, Secret};
 use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -65,7 +66,8 @@ struct TopKeys {
 ///
 /// Returns the first [`ConfigError`]: at the top level, then in `[server]`, then in
 /// each check in turn, then in each target, then a rule of the registry that a check
-/// or a target broke.
+/// or a target broke, then a `[server]` status that the endpoint refuses, then a file
+/// without a check.
 pub(super) fn build(
     tree: Spanned<DeTable<'_>>,
     diagnostics: &Diagnostics<'_>,
@@ -123,11 +125,26 @@ pub(super) fn build(
             None => diagnostics.error(0..0, error),
         }
     })?;
-    // `server` checked both statuses against the library's rules, at their keys.
-    let mut endpoint = Endpoint::new(registry)
-        .failure_status(server.failure_status)
-        .and_then(|endpoint| endpoint.degraded_status(server.degraded_status))
-        .expect("[server] statuses are validated with their keys");
+    let endpoint = Endpoint::new(registry).service(server.info);
+    let endpoint = status(
+        endpoint,
+        server.failure_status.as_ref(),
+        Endpoint::failure_status,
+        diagnostics,
+    )?;
+    let mut endpoint = status(
+        endpoint,
+        server.degraded_status.as_ref(),
+        Endpoint::degraded_status,
+        diagnostics,
+    )?;
+    // An endpoint without a check is always healthy, so a load balancer would trust
+    // it for nothing: most likely a file that has yet to be written.
+    if checks.is_empty() {
+        return Err(diagnostics.whole_file(
+            "no check: add a `[[check]]` table for each backend; `healthz config --example minimal` (or `web-app`, `workers`) prints a config to start from",
+        ));
+    }
     if let Some(max_age) = server.max_age {
         endpoint = endpoint.max_age(max_age);
     }
@@ -157,6 +174,21 @@ pub(super) fn build(
             .map(|declared| declared.target)
             .collect(),
     })
+}
+
+/// Sets a `[server]` status, if written, with `set`: the endpoint's own setter, whose
+/// rules say which statuses fit their use; a refusal is located at the key.
+fn status(
+    endpoint: Endpoint,
+    status: Option<&Spanned<StatusCode>>,
+    set: fn(Endpoint, StatusCode) -> Result<Endpoint, InvalidStatus>,
+    diagnostics: &Diagnostics<'_>,
+) -> Result<Endpoint, ConfigError> {
+    match status {
+        Some(status) => set(endpoint, *status.get_ref())
+            .map_err(|refused| diagnostics.invalid(status.span(), refused)),
+        None => Ok(endpoint),
+    }
 }
 
 /// The tables of `key` (`check`, `notify`), which must be an array of tables:

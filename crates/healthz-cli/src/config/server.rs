@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use healthz::{DEFAULT_HISTORY_LEN, Secret, Unauthorized};
+use healthz::{DEFAULT_HISTORY_LEN, Secret, ServiceInfo, Unauthorized};
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::diagnostic::{ConfigError, Diagnostics};
 use super::values::{duration, duration_up_to, non_empty, within};
+use crate::bind;
 
 /// `bind` unless the file sets it.
 const DEFAULT_BIND: &str = "127.0.0.1:8000";
@@ -42,6 +43,9 @@ pub(super) struct ServerKeys {
     drain: Option<Spanned<String>>,
     probes: Option<bool>,
     service: Option<Spanned<String>>,
+    version: Option<Spanned<String>>,
+    release_id: Option<Spanned<String>>,
+    description: Option<Spanned<String>>,
 }
 
 /// `[server]`, validated.
@@ -49,8 +53,11 @@ pub(super) struct ServerKeys {
 pub(super) struct Server {
     pub(super) bind: SocketAddr,
     pub(super) path: String,
-    pub(super) failure_status: StatusCode,
-    pub(super) degraded_status: StatusCode,
+    /// `failure-status` where it is written, for the endpoint's rules (which say what
+    /// a status may be used for) to be located at the key.
+    pub(super) failure_status: Option<Spanned<StatusCode>>,
+    /// `degraded-status`, likewise.
+    pub(super) degraded_status: Option<Spanned<StatusCode>>,
     pub(super) warnings_as_errors: bool,
     pub(super) max_age: Option<Duration>,
     pub(super) history: usize,
@@ -63,6 +70,8 @@ pub(super) struct Server {
     pub(super) probes: bool,
     /// The service's name, which notifications carry.
     pub(super) service: Option<String>,
+    /// What health+json says of the service: its name as `serviceId`, and the rest.
+    pub(super) info: ServiceInfo,
 }
 
 impl Server {
@@ -76,11 +85,12 @@ impl Server {
         diagnostics: &Diagnostics<'_>,
     ) -> Result<Self, ConfigError> {
         let bind = match &keys.bind {
-            Some(bind) => bind.get_ref().parse().map_err(|_| {
+            Some(bind) => bind::parse(bind.get_ref()).ok_or_else(|| {
                 diagnostics.invalid(
                     bind.span(),
                     format!(
-                        "must be an IP address and port (like `127.0.0.1:8000` or `[::]:8000`), not {}",
+                        "must be {}, not {}",
+                        bind::EXPECTED,
                         diagnostics.shown(bind)
                     ),
                 )
@@ -99,30 +109,23 @@ impl Server {
             })?,
             None => DEFAULT_PATH.to_owned(),
         };
-        let status = |value: &Option<Spanned<u16>>, default, allowed: &[u16]| {
-            let Some(value) = value else {
-                return Ok(default);
-            };
-            let code = *value.get_ref();
-            match StatusCode::from_u16(code) {
-                Ok(status) if allowed.contains(&(code / 100)) => Ok(status),
-                _ => {
-                    let classes: Vec<String> = allowed.iter().map(|c| format!("{c}xx")).collect();
-                    Err(diagnostics.invalid(
-                        value.span(),
-                        format!("must be a {} status code, not {code}", classes.join(" or ")),
-                    ))
-                }
-            }
+        let status = |value: &Option<Spanned<u16>>| {
+            value
+                .as_ref()
+                .map(|value| {
+                    let code = *value.get_ref();
+                    let status = StatusCode::from_u16(code).map_err(|_| {
+                        diagnostics.invalid(
+                            value.span(),
+                            format!("must be an HTTP status code (100 to 999), not {code}"),
+                        )
+                    })?;
+                    Ok(Spanned::new(value.span(), status))
+                })
+                .transpose()
         };
-        let failure_status = status(
-            &keys.failure_status,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &[4, 5],
-        )?;
-        // A degraded service still serves: the health+json draft reads any status but
-        // 2xx and 3xx as a failure, and the library refuses those (issue #10).
-        let degraded_status = status(&keys.degraded_status, StatusCode::OK, &[2, 3])?;
+        let failure_status = status(&keys.failure_status)?;
+        let degraded_status = status(&keys.degraded_status)?;
         let max_age = keys
             .max_age
             .as_ref()
@@ -163,11 +166,26 @@ impl Server {
             .map(|drain| duration_up_to(drain, LONGEST_DRAIN, diagnostics))
             .transpose()?
             .unwrap_or(DEFAULT_DRAIN);
-        let service = keys
-            .service
-            .as_ref()
-            .map(|service| non_empty(service, diagnostics).map(str::to_owned))
-            .transpose()?;
+        let text = |value: &Option<Spanned<String>>| {
+            value
+                .as_ref()
+                .map(|value| non_empty(value, diagnostics).map(str::to_owned))
+                .transpose()
+        };
+        let service = text(&keys.service)?;
+        let mut info = ServiceInfo::new();
+        if let Some(service) = &service {
+            info = info.service_id(service);
+        }
+        if let Some(version) = text(&keys.version)? {
+            info = info.version(version);
+        }
+        if let Some(release_id) = text(&keys.release_id)? {
+            info = info.release_id(release_id);
+        }
+        if let Some(description) = text(&keys.description)? {
+            info = info.description(description);
+        }
         Ok(Self {
             bind,
             path,
@@ -181,6 +199,7 @@ impl Server {
             drain,
             probes: keys.probes.unwrap_or(false),
             service,
+            info,
         })
     }
 }

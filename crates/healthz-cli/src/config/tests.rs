@@ -158,11 +158,11 @@ fn syntax_errors_name_the_line() {
 fn unknown_keys_name_the_table_and_the_nearest_key() {
     assert_eq!(
         error("[server]\nbind = \"127.0.0.1:1\"\nbnd = 1\n"),
-        "health.toml:3: unknown key `bnd` in [server]; did you mean `bind`? (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service)"
+        "health.toml:3: unknown key `bnd` in [server]; did you mean `bind`? (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service, version, release-id, description)"
     );
     assert_eq!(
         error("[server]\nzzz = 1\n"),
-        "health.toml:2: unknown key `zzz` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service)"
+        "health.toml:2: unknown key `zzz` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service, version, release-id, description)"
     );
     assert_eq!(
         error("[servers]\n"),
@@ -280,7 +280,15 @@ fn wrong_types_and_values_name_the_key() {
     );
     assert_eq!(
         error("[server]\nfailure-status = 302\n"),
-        "health.toml:2: [server]: `failure-status`: must be a 4xx or 5xx status code, not 302"
+        "health.toml:2: [server]: `failure-status`: a failure status must be 4xx or 5xx, not 302 Found"
+    );
+    assert_eq!(
+        error("[server]\ndegraded-status = 503\n"),
+        "health.toml:2: [server]: `degraded-status`: a degraded status must be 2xx or 3xx (the service still serves), not 503 Service Unavailable"
+    );
+    assert_eq!(
+        error("[server]\nfailure-status = 42\n"),
+        "health.toml:2: [server]: `failure-status`: must be an HTTP status code (100 to 999), not 42"
     );
     assert_eq!(
         error("[server]\nfailure-status = 70000\n"),
@@ -288,7 +296,7 @@ fn wrong_types_and_values_name_the_key() {
     );
     assert_eq!(
         error("[server]\nbind = \"localhost\"\n"),
-        "health.toml:2: [server]: `bind`: must be an IP address and port (like `127.0.0.1:8000` or `[::]:8000`), not `localhost`"
+        "health.toml:2: [server]: `bind`: must be an IP address and port (like `0.0.0.0:8000`, `[::]:8000` or `localhost:8000`), not `localhost`"
     );
     assert_eq!(
         error("[server]\npath = \"ht\"\n"),
@@ -801,7 +809,8 @@ fn backend_keys_are_validated() {
 
 #[test]
 fn server_tokens_guard_the_endpoint_and_stay_secret() {
-    let text = "[server]\ntokens = [\"${HEALTH_TOKEN}\", \"hunter2-literal\"]\nunauthorized = \"status-only\"\n";
+    let text = "[server]\ntokens = [\"${HEALTH_TOKEN}\", \"hunter2-literal\"]\nunauthorized = \"status-only\"\n\n\
+                [[check]]\nkind = \"memory-cache\"\n";
     let config = parse_with(text, &[("HEALTH_TOKEN", "hunter2-env")]).unwrap();
     let debug = format!("{config:?} {config:#?}");
     assert!(debug.contains("tokens: 2"), "{debug}");
@@ -818,9 +827,13 @@ fn server_tokens_guard_the_endpoint_and_stay_secret() {
     assert!(!keys.contains("hunter2"), "{keys}");
     assert_eq!(keys.matches("value: ***").count(), 2, "{keys}");
 
-    let forbidden = parse_with("[server]\ntokens = [\"t\"]\n", &[]).unwrap();
+    let forbidden = parse_with(
+        "[server]\ntokens = [\"t\"]\n\n[[check]]\nkind = \"memory-cache\"\n",
+        &[],
+    )
+    .unwrap();
     assert!(format!("{:?}", forbidden.endpoint).contains("Forbidden"));
-    let open = parse_with("[server]\n", &[]).unwrap();
+    let open = parse_with("[[check]]\nkind = \"memory-cache\"\n", &[]).unwrap();
     assert!(format!("{:?}", open.endpoint).contains("tokens: 0"));
 }
 
@@ -869,7 +882,7 @@ fn unauthorized_needs_tokens_and_a_known_value() {
     );
     assert!(
         parse_with(
-            "[server]\ntokens = [\"t\"]\nunauthorized = \"forbidden\"\n",
+            "[server]\ntokens = [\"t\"]\nunauthorized = \"forbidden\"\n\n[[check]]\nkind = \"memory-cache\"\n",
             &[]
         )
         .is_ok()
@@ -878,13 +891,14 @@ fn unauthorized_needs_tokens_and_a_known_value() {
 
 #[test]
 fn the_drain_the_probes_and_the_service_name_are_read_and_validated() {
-    let default = parse_with("", &[]).unwrap();
+    let check = "[[check]]\nkind = \"memory-cache\"\n";
+    let default = parse_with(check, &[]).unwrap();
     assert_eq!(
         (default.drain, default.probes),
         (std::time::Duration::from_secs(5), false)
     );
     let config = parse_with(
-        "[server]\ndrain = \"0s\"\nprobes = true\nservice = \"orders\"\n",
+        &format!("[server]\ndrain = \"0s\"\nprobes = true\nservice = \"orders\"\n\n{check}"),
         &[],
     )
     .unwrap();
@@ -907,6 +921,10 @@ fn the_drain_the_probes_and_the_service_name_are_read_and_validated() {
     assert_eq!(
         error("[server]\nservice = \" \"\n"),
         "health.toml:2: [server]: `service`: must not be empty"
+    );
+    assert_eq!(
+        error("[server]\nrelease-id = \"\"\n"),
+        "health.toml:2: [server]: `release-id`: must not be empty"
     );
 }
 

@@ -19,11 +19,16 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_healthz");
 /// developer's settings into the test.
 pub(crate) fn healthz(dir: &Path) -> Command {
     let mut command = Command::new(BIN);
-    command
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("HEALTHZ_DATA_DIR")
-        .stdin(Stdio::null());
+    command.current_dir(dir).stdin(Stdio::null());
+    for var in [
+        "RUST_LOG",
+        "NO_COLOR",
+        "HEALTHZ_DATA_DIR",
+        "HEALTHZ_CONFIG",
+        "HEALTHZ_BIND",
+    ] {
+        command.env_remove(var);
+    }
     command
 }
 
@@ -59,6 +64,13 @@ impl std::fmt::Debug for Ran {
     }
 }
 
+impl Ran {
+    /// Runs `command`, a prepared command for the binary, and returns what it did.
+    pub(crate) fn of(mut command: Command) -> Self {
+        command.output().expect("the binary runs").into()
+    }
+}
+
 /// Runs the binary and returns what it did.
 pub(crate) fn ran(dir: &Path, args: &[&str]) -> Ran {
     run(dir, args).into()
@@ -80,6 +92,12 @@ pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 pub(crate) fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("its address").port()
+}
+
+/// A listener that accepts connections (the kernel does, up to its backlog) and never
+/// answers, like a server whose process hangs; dropping it closes them.
+pub(crate) fn hung_listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("a free port")
 }
 
 /// Waits up to `limit` for `child` to exit; kills it (only it, by handle) and returns
@@ -154,10 +172,17 @@ impl Server {
 
     /// Like [`Server::start`], from a prepared command (for its environment).
     pub(crate) fn start_command(mut command: Command, args: &[&str]) -> Self {
-        let mut child = command
+        command
             .arg("serve")
             .args(["--bind", "127.0.0.1:0"])
-            .args(args)
+            .args(args);
+        Self::launch(command)
+    }
+
+    /// Runs `command`, a whole `serve` command line of the test's own (its address
+    /// free to pick), and waits for its announcement.
+    pub(crate) fn launch(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
