@@ -89,9 +89,11 @@ pub(super) fn build(
             Some(check) => check::broken_rule(&error, check, diagnostics),
             None => diagnostics.error(0..0, error),
         })?;
+    // `server` checked both statuses against the library's rules, at their keys.
     let mut endpoint = Endpoint::new(registry)
         .failure_status(server.failure_status)
-        .degraded_status(server.degraded_status);
+        .and_then(|endpoint| endpoint.degraded_status(server.degraded_status))
+        .expect("[server] statuses are validated with their keys");
     if let Some(max_age) = server.max_age {
         endpoint = endpoint.max_age(max_age);
     }

@@ -105,7 +105,9 @@ impl Server {
             StatusCode::INTERNAL_SERVER_ERROR,
             &[4, 5],
         )?;
-        let degraded_status = status(&keys.degraded_status, StatusCode::OK, &[2, 4, 5])?;
+        // A degraded service still serves: the health+json draft reads any status but
+        // 2xx and 3xx as a failure, and the library refuses those (issue #10).
+        let degraded_status = status(&keys.degraded_status, StatusCode::OK, &[2, 3])?;
         let max_age = keys
             .max_age
             .as_ref()

@@ -707,7 +707,7 @@ fn invalid_urls_are_config_errors_without_their_password() {
     );
     assert_eq!(
         error("[[check]]\nkind = \"memcached\"\naddr = \"cache:port\"\n"),
-        "health.toml:3: check #1 (memcached): `addr`: invalid address `cache:port`: `port` is not a port number"
+        "health.toml:3: check #1 (memcached): `addr`: invalid address `cache:port`: the port is not a number from 0 to 65535"
     );
     assert_eq!(
         error("[[check]]\nkind = \"http\"\nurl = \"http://u:hunter2@a.test/\"\n"),
@@ -736,7 +736,7 @@ fn invalid_urls_are_config_errors_without_their_password() {
             "[[check]]\nkind = \"memcached\"\naddr = \"${ADDR}\"\n",
             &[("ADDR", "cache:hunter2")]
         ),
-        "health.toml:3: check #1 (memcached): `addr`: invalid address ***: *** is not a port number"
+        "health.toml:3: check #1 (memcached): `addr`: invalid address ***: the port is not a number from 0 to 65535"
     );
 }
 

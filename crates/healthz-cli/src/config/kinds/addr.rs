@@ -6,8 +6,9 @@ use healthz::checks::{Memcached, TcpConnect};
 
 use super::context::Context;
 use super::kind::Kind;
-use super::shared::AddrKeys;
+use super::shared::{AddrKeys, TlsKeys};
 use crate::config::diagnostic::ConfigError;
+use crate::config::table::With;
 
 impl Kind for TcpConnect {
     const NAME: &'static str = "tcp";
@@ -34,11 +35,15 @@ impl Kind for TcpConnect {
 
 impl Kind for Memcached {
     const NAME: &'static str = "memcached";
-    type Keys = AddrKeys;
+    type Keys = With<AddrKeys, TlsKeys>;
 
     /// The library reads more than `host:port` here: `host` alone, and either after
-    /// `memcache://`.
-    fn build(keys: AddrKeys, cx: &Context<'_>) -> Result<Self, ConfigError> {
-        cx.address(&keys.addr, Self::new)
+    /// `memcache://`. Any TLS key turns TLS on: memcached has no URL scheme for it.
+    fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+        let memcached = cx.address(&keys.own.addr, Self::new)?;
+        Ok(match keys.shared.read(cx)? {
+            Some(tls) => memcached.tls(tls),
+            None => memcached,
+        })
     }
 }

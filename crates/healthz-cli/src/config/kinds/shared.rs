@@ -3,6 +3,7 @@
 //! [`With`](crate::config::table::With).
 
 use healthz::Secret;
+use healthz::checks::{Tls, TlsMode};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -63,5 +64,70 @@ impl BearerToken {
             return Ok(bearer_token(check, secret));
         };
         Err(cx.invalid(token.span(), problem))
+    }
+}
+
+/// `tls`, `tls-ca`, `tls-cert` and `tls-key`, which every network kind takes the same
+/// way: how the server's certificate is verified, a CA bundle to trust besides the
+/// system's, and a client certificate for servers that require one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(in crate::config) struct TlsKeys {
+    /// `verify-full` (chain and host name), `verify-ca` (chain only) or `insecure`.
+    tls: Option<Spanned<String>>,
+    /// A PEM file of CA certificates to trust, relative to the config file's directory.
+    tls_ca: Option<Spanned<String>>,
+    /// A PEM file with the client certificate chain, for mutual TLS.
+    tls_cert: Option<Spanned<String>>,
+    /// A PEM file with the client certificate's private key.
+    tls_key: Option<Spanned<String>>,
+}
+
+impl TlsKeys {
+    /// The TLS options these keys set; `None` when none is set. The files are read when
+    /// the check connects, not here.
+    pub(super) fn read(&self, cx: &Context<'_>) -> Result<Option<Tls>, ConfigError> {
+        if self.tls.is_none()
+            && self.tls_ca.is_none()
+            && self.tls_cert.is_none()
+            && self.tls_key.is_none()
+        {
+            return Ok(None);
+        }
+        let mut tls = Tls::new();
+        if let Some(mode) = &self.tls {
+            let Some(parsed) = TlsMode::from_name(mode.get_ref()) else {
+                let modes: Vec<&str> = TlsMode::ALL.iter().map(|mode| mode.as_str()).collect();
+                return Err(cx.invalid(
+                    mode.span(),
+                    format!(
+                        "must be one of {}, not {}",
+                        modes.join(", "),
+                        cx.diagnostics().shown(mode)
+                    ),
+                ));
+            };
+            tls = tls.mode(parsed);
+        }
+        if let Some(ca) = &self.tls_ca {
+            tls = tls.ca_file(cx.path(ca)?);
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => tls = tls.client_cert(cx.path(cert)?, cx.path(key)?),
+            (None, None) => {}
+            (Some(cert), None) => {
+                return Err(cx.invalid(
+                    cert.span(),
+                    "needs `tls-key` too: the client certificate's private key",
+                ));
+            }
+            (None, Some(key)) => {
+                return Err(cx.invalid(
+                    key.span(),
+                    "needs `tls-cert` too: the client certificate it belongs to",
+                ));
+            }
+        }
+        Ok(Some(tls))
     }
 }
