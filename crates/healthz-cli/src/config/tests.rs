@@ -176,7 +176,7 @@ fn an_unknown_key_of_a_check_lists_only_its_kind_s_keys() {
         error(
             "[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\n[[check]]\nkind = \"s3\"\nbukcet = \"b\"\n"
         ),
-        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
+        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix, anonymous; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
     );
     // A key every check takes is suggested too, and a far-off one is not.
     assert_eq!(
@@ -764,7 +764,7 @@ fn invalid_urls_are_config_errors_without_their_password() {
 fn backend_keys_are_validated() {
     assert_eq!(
         error("[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\nsecret-access-key = \"hunter2\"\n"),
-        "health.toml:5: check #1 (s3): `secret-access-key`: needs `access-key-id` too (set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        "health.toml:5: check #1 (s3): `secret-access-key`: needs `access-key-id` too (set both, or neither to use the standard AWS credential chain)"
     );
     assert_eq!(
         error(

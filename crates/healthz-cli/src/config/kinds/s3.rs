@@ -29,6 +29,9 @@ pub(in crate::config) struct S3Keys {
     secret_access_key: Option<Spanned<Secret>>,
     /// Where probe objects go.
     prefix: Option<String>,
+    /// Unsigned requests, for a public bucket; false unless set.
+    #[serde(default)]
+    anonymous: bool,
 }
 
 impl Kind for S3Storage {
@@ -55,8 +58,17 @@ impl Kind for S3Storage {
         if let Some(path_style) = keys.path_style {
             s3 = s3.path_style(path_style);
         }
-        if let Some((id, secret)) = credentials(&keys, cx)? {
-            s3 = s3.credentials(id, secret);
+        match credentials(&keys, cx)? {
+            Some(_) if keys.anonymous => {
+                let span = keys.access_key_id.as_ref().map_or(0..0, Spanned::span);
+                return Err(cx.invalid(
+                    span,
+                    "cannot be set with `anonymous = true`, which signs nothing",
+                ));
+            }
+            Some((id, secret)) => s3 = s3.credentials(id, secret),
+            None if keys.anonymous => s3 = s3.anonymous(),
+            None => {}
         }
         if let Some(prefix) = keys.prefix {
             s3 = s3.prefix(prefix);
@@ -67,8 +79,7 @@ impl Kind for S3Storage {
 
 /// `access-key-id` and `secret-access-key`: both or neither.
 fn credentials(keys: &S3Keys, cx: &Context<'_>) -> Result<Option<(String, String)>, ConfigError> {
-    const EITHER: &str =
-        "(set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)";
+    const EITHER: &str = "(set both, or neither to use the standard AWS credential chain)";
     match (&keys.access_key_id, &keys.secret_access_key) {
         (Some(id), Some(secret)) => {
             let id = cx.non_empty(id)?;
