@@ -354,7 +354,7 @@ fn a_hung_s3_server_keeps_check_only_briefly_past_the_timeout() {
         dir.path(),
         "health.toml",
         &format!(
-            "[[check]]\nkind = \"s3\"\nbucket = \"uploads\"\nendpoint = \"http://{}\"\n\
+            "[[check]]\nkind = \"s3\"\nbucket = \"uploads\"\nendpoint = \"http://{}\"\nanonymous = true\n\
              timeout = \"1s\"\ncritical = false\n\n[[check]]\nkind = \"memory-cache\"\n",
             s3.local_addr().unwrap()
         ),
