@@ -23,7 +23,7 @@ fn the_printed_reference_validates() {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(
         run.stdout,
-        "health.toml: ok (19 checks, 1 notification target)\n"
+        "health.toml: ok (20 checks, 1 notification target)\n"
     );
 }
 

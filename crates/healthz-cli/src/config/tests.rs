@@ -55,7 +55,8 @@ fn the_reference_and_the_default_are_valid() {
             "CeleryBackend",
             "RabbitMQBackend",
             "NatsBackend",
-            "MqttBackend"
+            "MqttBackend",
+            "TlsCertificate"
         ]
     );
     let default = parse_with(DEFAULT, &[("HEALTHZ_DATA_DIR", "/srv/hc")]).unwrap();
@@ -193,7 +194,7 @@ fn an_unknown_key_of_a_check_lists_only_its_kind_s_keys() {
     );
     assert_eq!(
         error("[[check]]\nkind = \"postgress\"\n"),
-        "health.toml:2: check #1: `kind`: unknown kind `postgress`; did you mean `postgres`? (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt)"
+        "health.toml:2: check #1: `kind`: unknown kind `postgress`; did you mean `postgres`? (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt, tls)"
     );
 }
 
@@ -235,7 +236,7 @@ fn missing_and_misplaced_kind_keys_name_the_check() {
     );
     assert_eq!(
         error("[[check]]\nkind = \"mongodb\"\n"),
-        "health.toml:2: check #1: `kind`: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt)"
+        "health.toml:2: check #1: `kind`: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt, tls)"
     );
     assert_eq!(
         error("[[check]]\nkind = \"s3\"\nalias = \"x\"\n"),
@@ -907,4 +908,34 @@ fn the_drain_the_probes_and_the_service_name_are_read_and_validated() {
         error("[server]\nservice = \" \"\n"),
         "health.toml:2: [server]: `service`: must not be empty"
     );
+}
+
+#[test]
+fn a_tls_check_refuses_settings_that_cannot_work() {
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:443\"\nwarn-days = 5\nfail-days = 9\n"),
+        "health.toml:5: check #1 (tls): `fail-days`: must not be above `warn-days` (9 > 5): the check would never warn"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"https://h\"\nstarttls = \"smtp\"\n"),
+        "health.toml:4: check #1 (tls): `starttls`: does not apply to an `https://` address, which speaks TLS at once"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:25\"\nstarttls = \"imap\"\n"),
+        "health.toml:4: check #1 (tls): `starttls`: must be one of smtp, postgres, not `imap`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:25\"\ntls = \"paranoid\"\n"),
+        "health.toml:4: check #1 (tls): `tls`: must be one of verify-full, verify-ca, insecure, not `paranoid`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:25\"\ntls-cert = \"c.pem\"\n"),
+        "health.toml:4: check #1 (tls): `tls-cert`: needs `tls-key` too: the client certificate's private key"
+    );
+    let config = parse_with(
+        "[[check]]\nkind = \"tls\"\naddr = \"mail.example.com:25\"\nstarttls = \"smtp\"\ntls-ca = \"ca.pem\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(config.checks, ["TlsCertificate"]);
 }
