@@ -84,16 +84,13 @@ impl Memcached {
     /// host and port (the text protocol has no authentication).
     pub fn new(address: &str) -> Result<Self, InvalidUrl> {
         let target = Target::parse(address, &SCHEMES, true)?;
-        let extra = if target.user.is_some() || target.password.is_some() {
-            Some("memcached's text protocol has no authentication")
-        } else if !target.path.is_empty() || !target.query.is_empty() || address.contains('#') {
-            Some("expected host:port and nothing after it")
-        } else {
-            None
-        };
-        if let Some(reason) = extra {
-            return Err(InvalidUrl::new(address, reason));
+        if target.user.is_some() || target.password.is_some() {
+            return Err(InvalidUrl::new(
+                address,
+                "memcached's text protocol has no authentication",
+            ));
         }
+        target.server_only()?;
         Ok(Self {
             target,
             #[cfg(feature = "rustls")]

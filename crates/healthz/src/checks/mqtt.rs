@@ -1,22 +1,26 @@
 //! `MqttBackend`: [`Mqtt`], a QoS 1 message's round trip through an MQTT broker.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use percent_encoding::percent_decode_str;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing,
     Packet, QoS, SubscribeReasonCode,
 };
-use url::Url;
 
 use super::InvalidUrl;
+use super::target::{Scheme, Target};
+#[cfg(feature = "rustls")]
+use super::tls::{self, Tls};
 use crate::error::CheckError;
-use crate::redact::{Redactor, redact_url};
-use crate::{CheckResult, HealthCheck};
+use crate::{CheckResult, HealthCheck, Secret};
 
-/// The MQTT port, when the address names none.
-const DEFAULT_PORT: u16 = 1883;
+/// The address forms it takes: a bare `host[:port]` reads as the first.
+const SCHEMES: [Scheme; 4] = [
+    Scheme::plain("mqtt", 1883),
+    Scheme::plain("tcp", 1883),
+    Scheme::tls("mqtts", 8883),
+    Scheme::tls("ssl", 8883),
+];
 
 /// Checks an MQTT 3.1.1 broker with a real message: connects with a unique client id
 /// (`healthz-<random hex>`) and a clean session, subscribes to a unique topic
@@ -39,68 +43,51 @@ const DEFAULT_PORT: u16 = 1883;
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct Mqtt {
-    host: String,
-    port: u16,
-    credentials: Option<(String, String)>,
-    /// The address as `Debug` shows it: redacted.
-    target: String,
-    redactor: Redactor,
+    /// Where the broker is, without the credentials.
+    target: Target,
+    /// The user name and password (empty when the URL has only a user name).
+    credentials: Option<(String, Secret)>,
+    /// The TLS options, when TLS is asked for (an `mqtts://` URL or [`Mqtt::tls`]).
+    #[cfg(feature = "rustls")]
+    tls: Option<Tls>,
 }
 
 impl Mqtt {
     /// Checks the broker at `address`: `host[:port]` or
-    /// `mqtt://[user[:password]@]host[:port]` (`tcp://` is accepted too). The port
-    /// defaults to 1883. Building the check never touches the network: each run opens
-    /// its own connection.
+    /// `mqtt://[user[:password]@]host[:port]` (`tcp://` is accepted too), and
+    /// `mqtts://…` (or `ssl://…`) for TLS. The port defaults to 1883, and to 8883 for
+    /// TLS. Building the check never touches the network: each run opens its own
+    /// connection.
     ///
     /// ```
     /// use healthz::checks::Mqtt;
     ///
     /// let check = Mqtt::new("mqtt://app:s3cr3t@127.0.0.1:1883")?;
     /// assert!(!format!("{check:?}").contains("s3cr3t"));
-    /// assert!(Mqtt::new("mqtts://127.0.0.1:8883").is_err());
+    /// assert!(Mqtt::new("ws://127.0.0.1:8080").is_err());
     /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] when the address does not parse, has no host, or has
-    /// another scheme (`mqtts`, `ssl` and `ws` included: this build has no TLS or
-    /// WebSocket transport for MQTT).
+    /// Returns [`InvalidUrl`] when the address does not parse, has no host, has
+    /// anything after the host and port, or has another scheme (`ws` included: this
+    /// build has no WebSocket transport for MQTT); and for `mqtts://` and `ssl://` in
+    /// a build without the `rustls` feature.
     pub fn new(address: &str) -> Result<Self, InvalidUrl> {
-        let url = if address.contains("://") {
-            address.to_owned()
-        } else {
-            format!("mqtt://{address}")
+        let mut target = Target::parse(address, &SCHEMES, true)?;
+        target.server_only()?;
+        let credentials = match (target.user.take(), target.password.take()) {
+            (None, None) => None,
+            (user, password) => Some((user.unwrap_or_default(), password.unwrap_or_default())),
         };
-        let invalid = |reason: &str| InvalidUrl::new(address, reason);
-        let parsed = Url::parse(&url).map_err(|error| invalid(&error.to_string()))?;
-        if !matches!(parsed.scheme(), "mqtt" | "tcp") {
-            return Err(invalid(&format!(
-                "the scheme is `{}`, not `mqtt`: this build has no TLS or WebSocket transport",
-                parsed.scheme()
-            )));
-        }
-        let host = parsed
-            .host_str()
-            .filter(|host| !host.is_empty())
-            .ok_or_else(|| invalid("it names no host"))?;
-        let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
-        let credentials = match (parsed.username(), parsed.password()) {
-            ("", None) => None,
-            (user, password) => Some((decode(user), password.map(decode).unwrap_or_default())),
-        };
-        let mut redactor = Redactor::for_url(&url);
-        if let Some((_, password)) = &credentials {
-            redactor.add_secret(password);
-        }
         Ok(Self {
-            host: host.to_owned(),
-            port: parsed.port().unwrap_or(DEFAULT_PORT),
+            #[cfg(feature = "rustls")]
+            tls: target.scheme.tls.then(Tls::new),
+            target,
             credentials,
-            target: redact_url(address),
-            redactor,
         })
     }
 
@@ -108,42 +95,79 @@ impl Mqtt {
     #[must_use]
     pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         let password = password.into();
-        self.redactor.add_secret(&password);
-        self.credentials = Some((user.into(), password));
+        self.target.add_secret(&password);
+        self.credentials = Some((user.into(), Secret::from(password)));
         self
     }
 
-    fn options(&self) -> MqttOptions {
+    /// Speaks TLS to the broker, verified as `tls` says: a private CA, a client
+    /// certificate for a broker that requires one (`require_certificate true`),
+    /// `verify-ca` for a broker reached by an address its certificate does not name.
+    /// Its options win over the defaults of an `mqtts://` URL; on an `mqtt://` URL it
+    /// turns TLS on (the default port stays 1883 then: name the TLS port).
+    ///
+    /// ```
+    /// use healthz::checks::{Mqtt, Tls};
+    ///
+    /// let check = Mqtt::new("mqtts://mqtt.internal")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/mqtt-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The client's options; the error is the whole public message of TLS options
+    /// that cannot be used (a CA file that cannot be read).
+    fn options(&self) -> Result<MqttOptions, String> {
         let client_id = format!("healthz-{:015x}", fastrand::u64(..1 << 60));
-        let mut options = MqttOptions::new(client_id, self.host.clone(), self.port);
+        // An IPv6 address goes without brackets: rumqttc resolves `::1:8883` by its
+        // last colon, and names the TLS server by the host as given.
+        let mut options = MqttOptions::new(client_id, self.target.host.clone(), self.target.port);
         options.set_clean_session(true);
         if let Some((user, password)) = &self.credentials {
-            options.set_credentials(user.clone(), password.clone());
+            options.set_credentials(user.clone(), password.expose().clone());
         }
-        options
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = &self.tls {
+            let config = tls.client_config().map_err(|error| error.to_string())?;
+            options.set_transport(rumqttc::Transport::Tls(rumqttc::TlsConfiguration::Rustls(
+                config,
+            )));
+        }
+        Ok(options)
     }
-}
 
-impl fmt::Debug for Mqtt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Mqtt")
-            .field("address", &self.target)
-            .field(
-                "user",
-                &self.credentials.as_ref().map(|(user, _)| user.as_str()),
-            )
-            .finish()
+    /// The TLS failure in `error` in TLS terms, when the check speaks TLS.
+    #[cfg(feature = "rustls")]
+    fn tls_failure(&self, error: &ConnectionError) -> Option<String> {
+        let tls = self.tls.as_ref()?;
+        // rumqttc keeps rustls' error in its own: a handshake's in its TLS error, the
+        // verdict on the client's certificate (TLS 1.3) in the I/O error of a read.
+        tls.describe_failure(error).or_else(|| match error {
+            ConnectionError::Tls(rumqttc::TlsError::Io(io)) => Some(tls::describe_handshake(io)),
+            _ => None,
+        })
+    }
+
+    #[cfg(not(feature = "rustls"))]
+    fn tls_failure(&self, _: &ConnectionError) -> Option<String> {
+        None
     }
 }
 
 impl HealthCheck for Mqtt {
     async fn check(&self) -> CheckResult {
+        let options = self.options().map_err(CheckError::unavailable)?;
         // Sized for the four requests the check queues; the event loop lives in this
         // future, so dropping the future closes the connection.
-        let (client, eventloop) = AsyncClient::new(self.options(), 4);
+        let (client, eventloop) = AsyncClient::new(options, 4);
         round_trip(&client, eventloop)
             .await
-            .map_err(|failure| failure.into_check_error(&self.redactor))
+            .map_err(|failure| failure.into_check_error(self))
     }
 
     fn identifier(&self) -> Cow<'static, str> {
@@ -202,7 +226,7 @@ async fn round_trip(client: &AsyncClient, mut eventloop: EventLoop) -> Result<()
     }
 }
 
-/// Why the round trip failed, before its text is redacted.
+/// Why the round trip failed, before its text is said in the check's terms and redacted.
 enum Failure {
     Connection {
         connected: bool,
@@ -222,7 +246,8 @@ impl Failure {
         move |error| Self::Client { doing, error }
     }
 
-    fn into_check_error(self, redactor: &Redactor) -> CheckError {
+    fn into_check_error(self, check: &Mqtt) -> CheckError {
+        let redactor = check.target.redactor();
         match self {
             Self::Connection {
                 error: ConnectionError::ConnectionRefused(code),
@@ -238,6 +263,9 @@ impl Failure {
                 }
                 other => format!("the broker refused the connection: {other:?}"),
             }),
+            Self::Connection { error, .. } if let Some(tls) = check.tls_failure(&error) => {
+                CheckError::unavailable(tls)
+            }
             Self::Connection { connected, error } => {
                 let doing = if connected {
                     "the connection broke"
@@ -265,50 +293,78 @@ impl Failure {
 mod tests {
     use super::*;
 
-    #[test]
-    fn addresses_and_urls_are_understood() {
-        let check = Mqtt::new("127.0.0.1").unwrap();
-        assert_eq!(
-            (check.host.as_str(), check.port),
-            ("127.0.0.1", DEFAULT_PORT)
-        );
-        assert!(check.credentials.is_none());
-
-        let check = Mqtt::new("mqtt://app:p%40ss@[::1]:1884").unwrap();
-        assert_eq!((check.host.as_str(), check.port), ("[::1]", 1884));
-        assert_eq!(
-            check.credentials,
-            Some(("app".to_owned(), "p@ss".to_owned()))
-        );
-
-        let check = Mqtt::new("tcp://device@127.0.0.1").unwrap();
-        assert_eq!(
-            check.credentials,
-            Some(("device".to_owned(), String::new()))
-        );
+    fn host_and_port(address: &str) -> (String, u16) {
+        let check = Mqtt::new(address).unwrap();
+        (check.target.host, check.target.port)
     }
 
     #[test]
-    fn other_transports_are_refused_without_showing_the_password() {
-        for address in [
-            "mqtts://u:s3cr3t@h:8883",
-            "ws://u:s3cr3t@h",
-            "mqtt://u:s3cr3t@",
+    fn addresses_and_urls_are_understood() {
+        assert_eq!(host_and_port("127.0.0.1"), ("127.0.0.1".to_owned(), 1883));
+        assert!(Mqtt::new("127.0.0.1").unwrap().credentials.is_none());
+
+        let check = Mqtt::new("mqtt://app:p%40ss@[::1]:1884").unwrap();
+        assert_eq!(host_and_port("mqtt://[::1]:1884"), ("::1".to_owned(), 1884));
+        assert!(matches!(
+            &check.credentials,
+            Some((user, password)) if user == "app" && password.expose() == "p@ss"
+        ));
+        assert!(check.target.user.is_none() && check.target.password.is_none());
+
+        let check = Mqtt::new("tcp://device@127.0.0.1").unwrap();
+        assert!(matches!(
+            &check.credentials,
+            Some((user, password)) if user == "device" && password.expose().is_empty()
+        ));
+    }
+
+    #[test]
+    fn tls_urls_default_to_8883_and_need_the_rustls_feature() {
+        for address in ["mqtts://broker", "ssl://broker"] {
+            let result = Mqtt::new(address);
+            #[cfg(feature = "rustls")]
+            {
+                let check = result.unwrap();
+                assert_eq!(check.target.port, 8883);
+                assert_eq!(check.tls, Some(Tls::new()));
+            }
+            #[cfg(not(feature = "rustls"))]
+            assert!(result.unwrap_err().reason.contains("`rustls` feature"));
+        }
+    }
+
+    #[test]
+    fn other_transports_and_extras_are_refused_without_showing_the_password() {
+        for (address, reason) in [
+            (
+                "ws://u:s3cr3t@h",
+                "expected mqtt://, tcp://, mqtts:// or ssl://",
+            ),
+            ("mqtt://u:s3cr3t@", "it names no host"),
+            (
+                "mqtt://u:s3cr3t@h?client_id=x",
+                "expected host:port and nothing after it",
+            ),
         ] {
             let error = Mqtt::new(address).unwrap_err();
+            assert_eq!(error.reason, reason);
             assert!(!error.to_string().contains("s3cr3t"), "{error}");
         }
     }
 
     #[test]
     fn debug_shows_no_password() {
-        let check = Mqtt::new("mqtt://app:s3cr3t@127.0.0.1").unwrap();
-        assert_eq!(
-            format!("{check:?}"),
-            r#"Mqtt { address: "mqtt://app:***@127.0.0.1", user: Some("app") }"#
-        );
-        let check = Mqtt::new("127.0.0.1").unwrap().credentials("app", "s3cr3t");
-        assert!(!format!("{check:?}").contains("s3cr3t"));
+        for check in [
+            Mqtt::new("mqtt://app:s3cr3t@127.0.0.1").unwrap(),
+            Mqtt::new("127.0.0.1").unwrap().credentials("app", "s3cr3t"),
+        ] {
+            let debug = format!("{check:?}");
+            assert!(!debug.contains("s3cr3t"), "{debug}");
+            assert!(
+                debug.contains(r#"credentials: Some(("app", ***))"#),
+                "{debug}"
+            );
+        }
     }
 
     #[test]
@@ -317,7 +373,7 @@ mod tests {
             connected: false,
             error: ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword),
         }
-        .into_check_error(&Redactor::default());
+        .into_check_error(&Mqtt::new("127.0.0.1").unwrap());
         assert_eq!(
             error.to_string(),
             "unavailable: authentication failed: the broker refused the user name or password"
@@ -326,7 +382,9 @@ mod tests {
 
     #[test]
     fn client_ids_fit_the_23_bytes_every_broker_accepts() {
-        let options = Mqtt::new("127.0.0.1").unwrap().options();
+        let Ok(options) = Mqtt::new("127.0.0.1").unwrap().options() else {
+            panic!("options without TLS need no file");
+        };
         let id = options.client_id();
         assert!(id.starts_with("healthz-") && id.len() == 23, "{id}");
         assert!(options.clean_session());

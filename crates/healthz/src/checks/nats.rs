@@ -9,15 +9,16 @@ use async_nats::{
     Client, ConnectError, ConnectErrorKind, ConnectOptions, RequestErrorKind, Subscriber,
 };
 use futures_core::Stream;
-use percent_encoding::percent_decode_str;
 use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
-use url::Url;
 
 use super::InvalidUrl;
+use super::target::{Scheme, Target};
+#[cfg(feature = "rustls")]
+use super::tls::Tls;
 use crate::error::CheckError;
 use crate::redact::Redactor;
-use crate::{CheckResult, HealthCheck};
+use crate::{CheckResult, HealthCheck, Secret};
 
 /// What the server shows as the client's name (`nats server report connections`, the
 /// monitoring endpoint), so that an operator can tell the check's connections apart.
@@ -25,6 +26,9 @@ const CLIENT_NAME: &str = "healthz NatsBackend";
 
 /// The JetStream API subject that answers with the account's JetStream usage and limits.
 const JETSTREAM_INFO: &str = "$JS.API.INFO";
+
+/// The URL forms it takes: a bare `host[:port]` reads as the first.
+const SCHEMES: [Scheme; 2] = [Scheme::plain("nats", 4222), Scheme::tls("tls", 4222)];
 
 /// Checks a NATS server with a real round trip: connects, subscribes to a unique subject
 /// (`healthz.<random hex>`), sends a request to it, answers that request from the
@@ -47,29 +51,35 @@ const JETSTREAM_INFO: &str = "$JS.API.INFO";
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct Nats {
-    /// The server's URL without credentials, as async-nats takes it (it does not read
-    /// credentials from the URL itself).
-    url: String,
+    /// Where the server is, without the credentials: those are in `auth`.
+    target: Target,
     auth: Auth,
+    /// The TLS options, when TLS is asked for (a `tls://` URL or [`Nats::tls`]).
+    #[cfg(feature = "rustls")]
+    tls: Option<Tls>,
     jetstream: bool,
-    redactor: Redactor,
 }
 
 /// How the check logs in.
+#[derive(Debug)]
 enum Auth {
     None,
-    UserPassword { user: String, password: String },
-    Token(String),
+    UserPassword { user: String, password: Secret },
+    Token(Secret),
 }
 
 impl Nats {
-    /// Checks the server at `url`: `nats://[user:password@|token@]host[:port]`, or
-    /// `host[:port]`. The port defaults to 4222. `tls://` URLs need the crate's `rustls`
-    /// feature (async-nats is built here without a crypto provider of its own); with it,
-    /// a server that requires TLS is also reached over `nats://`, without it such a server
-    /// fails the check with an unknown error. Building the check never touches the
-    /// network: each run opens its own connection.
+    /// Checks the server at `url`: `nats://[user:password@|token@]host[:port]`,
+    /// `tls://…` for TLS, or `host[:port]`. The port defaults to 4222. A server that
+    /// requires TLS is reached over `nats://` too: the client switches to TLS when the
+    /// server asks it to. Building the check never touches the network: each run opens
+    /// its own connection.
+    ///
+    /// TLS needs the crate's `rustls` feature (async-nats is built here without a
+    /// crypto provider of its own): without it a `tls://` URL is refused, and a server
+    /// that requires TLS fails the check with an unknown error.
     ///
     /// ```
     /// use healthz::checks::Nats;
@@ -82,54 +92,36 @@ impl Nats {
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] when the URL does not parse, has no host, or has a scheme
-    /// this build cannot use.
+    /// Returns [`InvalidUrl`] when the URL does not parse, has no host, has another
+    /// scheme, has anything after the host and port, or is a `tls://` URL in a build
+    /// without the `rustls` feature.
     pub fn new(url: &str) -> Result<Self, InvalidUrl> {
-        let with_scheme = if url.contains("://") {
-            url.to_owned()
-        } else {
-            format!("nats://{url}")
-        };
-        let mut redactor = Redactor::for_url(&with_scheme);
-        if let Some(token) = lone_user(&with_scheme) {
-            // NATS reads a user name alone as a token (`nats://s3cr3t@host`), which
-            // `redact_url` would show: it is a secret here.
-            redactor.add_secret(token);
-        }
-        let invalid = |reason: &str| InvalidUrl {
-            url: redactor.redact(url),
-            reason: redactor.redact(reason),
-        };
-        let mut parsed = Url::parse(&with_scheme).map_err(|error| invalid(&error.to_string()))?;
-        match parsed.scheme() {
-            "nats" => {}
-            "tls" if cfg!(feature = "rustls") => {}
-            "tls" => return Err(invalid("TLS needs the `rustls` feature of healthz")),
-            other => return Err(invalid(&format!("the scheme is `{other}`, not `nats`"))),
-        }
-        if parsed.host_str().is_none_or(str::is_empty) {
-            return Err(invalid("it names no host"));
-        }
-        let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
-        let auth = match (parsed.username(), parsed.password()) {
-            ("", None) => Auth::None,
+        let mut target =
+            Target::parse(url, &SCHEMES, true).map_err(|error| match lone_user(url) {
+                Some(token) => hide_token(error, token),
+                None => error,
+            })?;
+        let auth = match (target.user.take(), target.password.take()) {
+            (None, None) => Auth::None,
             (user, Some(password)) => Auth::UserPassword {
-                user: decode(user),
-                password: decode(password),
+                user: user.unwrap_or_default(),
+                password,
             },
-            (token, None) => Auth::Token(decode(token)),
+            (Some(token), None) => {
+                // NATS reads a user name alone as a token (`nats://s3cr3t@host`): it is
+                // a secret here, as written and decoded.
+                target.add_secret(lone_user(url).unwrap_or(&token));
+                Auth::Token(Secret::from(token))
+            }
         };
-        if let Auth::Token(token) = &auth {
-            redactor.add_secret(token);
-        }
-        // Infallible for a URL with a host; the credentials are passed as options.
-        let _ = parsed.set_username("");
-        let _ = parsed.set_password(None);
+        // Checked once the token is a secret: the error shows the URL.
+        target.server_only()?;
         Ok(Self {
-            url: parsed.into(),
+            #[cfg(feature = "rustls")]
+            tls: target.scheme.tls.then(Tls::new),
+            target,
             auth,
             jetstream: false,
-            redactor,
         })
     }
 
@@ -137,10 +129,10 @@ impl Nats {
     #[must_use]
     pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         let password = password.into();
-        self.redactor.add_secret(&password);
+        self.target.add_secret(&password);
         self.auth = Auth::UserPassword {
             user: user.into(),
-            password,
+            password: Secret::from(password),
         };
         self
     }
@@ -149,8 +141,28 @@ impl Nats {
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
-        self.redactor.add_secret(&token);
-        self.auth = Auth::Token(token);
+        self.target.add_secret(&token);
+        self.auth = Auth::Token(Secret::from(token));
+        self
+    }
+
+    /// Speaks TLS to the server, verified as `tls` says: a private CA, a client
+    /// certificate for a server that requires one (`--tlsverify`), `verify-ca` for a
+    /// server reached by an address its certificate does not name. Its options win
+    /// over the defaults of a `tls://` URL; on a `nats://` URL it makes TLS required,
+    /// so a server that does not offer TLS fails the check.
+    ///
+    /// ```
+    /// use healthz::checks::{Nats, Tls};
+    ///
+    /// let check = Nats::new("tls://nats.internal:4222")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/nats-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -162,26 +174,75 @@ impl Nats {
         self
     }
 
-    fn options(&self) -> ConnectOptions {
+    fn options(&self) -> Result<ConnectOptions, Failure> {
         let options = ConnectOptions::new()
             .name(CLIENT_NAME)
             // Only the server the check names: never the cluster peers it announces.
             .ignore_discovered_servers();
-        match &self.auth {
+        #[cfg(feature = "rustls")]
+        let options = {
+            // Always our configuration, even when TLS is not asked for: a server that
+            // requires TLS gets it verified the way every check verifies, and
+            // async-nats never reaches for a process-wide crypto provider.
+            let config = self
+                .tls_options()
+                .client_config()
+                .map_err(|error| Failure::Tls(error.to_string()))?;
+            options
+                .tls_client_config(std::sync::Arc::unwrap_or_clone(config))
+                .require_tls(self.tls.is_some())
+        };
+        Ok(match &self.auth {
             Auth::None => options,
             Auth::UserPassword { user, password } => {
-                options.user_and_password(user.clone(), password.clone())
+                options.user_and_password(user.clone(), password.expose().clone())
             }
-            Auth::Token(token) => options.token(token.clone()),
+            Auth::Token(token) => options.token(token.expose().clone()),
+        })
+    }
+
+    /// The TLS options of a connection: those asked for, or the defaults for a server
+    /// that requires TLS of a check that did not ask for it.
+    #[cfg(feature = "rustls")]
+    fn tls_options(&self) -> Cow<'_, Tls> {
+        self.tls
+            .as_ref()
+            .map_or_else(|| Cow::Owned(Tls::new()), Cow::Borrowed)
+    }
+
+    fn connect_failure(&self, error: ConnectError) -> Failure {
+        // A TLS failure shows in async-nats' errors as an I/O error holding rustls' own.
+        // (Without the `rustls` feature async-nats cannot speak TLS at all.)
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.tls_options().describe_failure(&error) {
+            return Failure::Tls(tls);
+        }
+        match error.kind() {
+            ConnectErrorKind::AuthorizationViolation | ConnectErrorKind::Authentication => {
+                Failure::Authentication(error.to_string())
+            }
+            // "IO error: Connection refused (os error 111)" becomes "connection refused".
+            ConnectErrorKind::Io => Failure::Nats {
+                doing: "connect",
+                text: std::error::Error::source(&error)
+                    .and_then(|source| source.downcast_ref::<std::io::Error>())
+                    .map_or_else(|| error.to_string(), super::describe_io),
+            },
+            _ => Failure::Nats {
+                doing: "connect",
+                text: error.to_string(),
+            },
         }
     }
 
     async fn run(&self) -> Result<(), Failure> {
+        // Credentials are passed as options: async-nats would not read them from the URL.
+        let url = format!("nats://{}:{}", self.target.url_host(), self.target.port);
         let client = self
-            .options()
-            .connect(self.url.as_str())
+            .options()?
+            .connect(url.as_str())
             .await
-            .map_err(connect_failure)?;
+            .map_err(|error| self.connect_failure(error))?;
         round_trip(&client).await?;
         if self.jetstream {
             jetstream_account(&client).await?;
@@ -194,21 +255,6 @@ impl Nats {
     }
 }
 
-impl fmt::Debug for Nats {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let auth = match &self.auth {
-            Auth::None => "none".to_owned(),
-            Auth::UserPassword { user, .. } => format!("user `{user}` and a password"),
-            Auth::Token(_) => "a token".to_owned(),
-        };
-        f.debug_struct("Nats")
-            .field("url", &self.redactor.redact(&self.url))
-            .field("auth", &auth)
-            .field("jetstream", &self.jetstream)
-            .finish()
-    }
-}
-
 impl HealthCheck for Nats {
     async fn check(&self) -> CheckResult {
         // async-nats logs the CONNECT command it sends, credentials included, at TRACE
@@ -217,7 +263,7 @@ impl HealthCheck for Nats {
         self.run()
             .with_subscriber(NoSubscriber::default())
             .await
-            .map_err(|failure| failure.into_check_error(&self.redactor))
+            .map_err(|failure| failure.into_check_error(self.target.redactor()))
     }
 
     fn identifier(&self) -> Cow<'static, str> {
@@ -225,31 +271,23 @@ impl HealthCheck for Nats {
     }
 }
 
-/// The user name of `scheme://user@host` when it comes without a password, found the
-/// way `redact_url` finds userinfo, so that it is masked even in a URL that does not parse.
+/// The user name of `[scheme://]user@host` when it comes without a password, as
+/// written, found the way `redact_url` finds userinfo, so that it is masked even in a
+/// URL that does not parse.
 fn lone_user(url: &str) -> Option<&str> {
-    let rest = &url[url.find("://")? + 3..];
+    let rest = url.find("://").map_or(url, |at| &url[at + 3..]);
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let userinfo = &authority[..authority.rfind('@')?];
     (!userinfo.is_empty() && !userinfo.contains(':')).then_some(userinfo)
 }
 
-fn connect_failure(error: ConnectError) -> Failure {
-    match error.kind() {
-        ConnectErrorKind::AuthorizationViolation | ConnectErrorKind::Authentication => {
-            Failure::Authentication(error.to_string())
-        }
-        // "IO error: Connection refused (os error 111)" becomes "connection refused".
-        ConnectErrorKind::Io => Failure::Nats {
-            doing: "connect",
-            text: std::error::Error::source(&error)
-                .and_then(|source| source.downcast_ref::<std::io::Error>())
-                .map_or_else(|| error.to_string(), super::describe_io),
-        },
-        _ => Failure::Nats {
-            doing: "connect",
-            text: error.to_string(),
-        },
+/// `error` with `token` masked: the parser took it for a user name, which it shows.
+fn hide_token(error: InvalidUrl, token: &str) -> InvalidUrl {
+    let mut redactor = Redactor::default();
+    redactor.add_secret(token);
+    InvalidUrl {
+        url: redactor.redact(&error.url),
+        reason: redactor.redact(&error.reason),
     }
 }
 
@@ -348,7 +386,13 @@ struct ApiError {
 
 /// Why the check failed, before its text is redacted.
 enum Failure {
-    Nats { doing: &'static str, text: String },
+    Nats {
+        doing: &'static str,
+        text: String,
+    },
+    /// A TLS failure: the whole public message.
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    Tls(String),
     Authentication(String),
     JetStream(String),
     Unexpected(&'static str),
@@ -367,6 +411,7 @@ impl Failure {
             Self::Nats { doing, text } => {
                 CheckError::unavailable(format!("cannot {doing}: {}", redactor.redact(&text)))
             }
+            Self::Tls(message) => CheckError::unavailable(message),
             Self::Authentication(text) => CheckError::unavailable(format!(
                 "authentication failed: the server refused the credentials ({})",
                 redactor.redact(&text)
@@ -382,21 +427,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_in_the_url_become_options_and_leave_the_url() {
+    fn credentials_in_the_url_become_options_and_leave_the_target() {
         let check = Nats::new("nats://app:p%40ss@127.0.0.1:4222").unwrap();
-        assert_eq!(check.url, "nats://127.0.0.1:4222");
+        assert!(check.target.user.is_none() && check.target.password.is_none());
         assert!(matches!(
             &check.auth,
-            Auth::UserPassword { user, password } if user == "app" && password == "p@ss"
+            Auth::UserPassword { user, password } if user == "app" && password.expose() == "p@ss"
         ));
 
-        let check = Nats::new("nats://s3cr3t@127.0.0.1").unwrap();
-        assert!(matches!(&check.auth, Auth::Token(token) if token == "s3cr3t"));
-        assert_eq!(check.url, "nats://127.0.0.1");
+        let check = Nats::new("nats://s3%40cr3t@127.0.0.1").unwrap();
+        assert!(matches!(&check.auth, Auth::Token(token) if token.expose() == "s3@cr3t"));
+        assert_eq!(check.target.display(), "nats://***@127.0.0.1");
 
-        let check = Nats::new("127.0.0.1:4222").unwrap();
+        let check = Nats::new("[::1]:4333").unwrap();
         assert!(matches!(check.auth, Auth::None));
-        assert_eq!(check.url, "nats://127.0.0.1:4222");
+        assert_eq!(
+            (check.target.url_host().as_ref(), check.target.port),
+            ("[::1]", 4333)
+        );
     }
 
     #[test]
@@ -404,16 +452,15 @@ mod tests {
         for check in [
             Nats::new("nats://app:s3cr3t@127.0.0.1").unwrap(),
             Nats::new("nats://s3cr3t@127.0.0.1").unwrap(),
+            Nats::new("s3cr3t@127.0.0.1").unwrap(),
             Nats::new("127.0.0.1").unwrap().token("s3cr3t"),
             Nats::new("127.0.0.1").unwrap().credentials("app", "s3cr3t"),
         ] {
             let debug = format!("{check:?}");
             assert!(!debug.contains("s3cr3t"), "{debug}");
         }
-        assert_eq!(
-            format!("{:?}", Nats::new("nats://s3cr3t@127.0.0.1").unwrap()),
-            r#"Nats { url: "nats://127.0.0.1", auth: "a token", jetstream: false }"#
-        );
+        let debug = format!("{:?}", Nats::new("nats://s3cr3t@127.0.0.1").unwrap());
+        assert!(debug.contains("auth: Token(***)"), "{debug}");
     }
 
     #[test]
@@ -421,15 +468,27 @@ mod tests {
         for url in [
             "ws://u:s3cr3t@127.0.0.1",
             "nats://u:s3cr3t@",
+            "nats://s3cr3t@",
             "redis://s3cr3t@h",
+            "s3cr3t@h:port",
+            "nats://s3cr3t@h/path",
         ] {
             let error = Nats::new(url).unwrap_err();
             assert!(!error.to_string().contains("s3cr3t"), "{error}");
         }
         assert_eq!(
-            Nats::new("tls://127.0.0.1").is_ok(),
-            cfg!(feature = "rustls")
+            Nats::new("ws://h").unwrap_err().reason,
+            "expected nats:// or tls://"
         );
+    }
+
+    #[test]
+    fn tls_urls_need_the_rustls_feature() {
+        let result = Nats::new("tls://127.0.0.1");
+        #[cfg(feature = "rustls")]
+        assert_eq!(result.unwrap().tls, Some(Tls::new()));
+        #[cfg(not(feature = "rustls"))]
+        assert!(result.unwrap_err().reason.contains("`rustls` feature"));
     }
 
     #[test]

@@ -45,8 +45,6 @@ impl InvalidUrl {
             feature = "redis",
             feature = "memcached",
             feature = "rabbitmq",
-            feature = "nats",
-            feature = "mqtt",
             feature = "celery",
             feature = "tls"
         )),
@@ -72,6 +70,8 @@ impl InvalidUrl {
 // parts unused; the build with every feature is the one that finds dead code.
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 mod parse {
+    use std::borrow::Cow;
+
     use percent_encoding::percent_decode_str;
 
     use super::InvalidUrl;
@@ -123,6 +123,8 @@ mod parse {
         pub(crate) path: String,
         /// The query parameters, decoded, in order.
         pub(crate) query: Vec<(String, String)>,
+        /// Whether the URL has a fragment (`#…`), which no kind uses.
+        fragment: bool,
         display: String,
         redactor: Redactor,
     }
@@ -190,6 +192,7 @@ mod parse {
                 password,
                 path,
                 query,
+                fragment: parsed.fragment().is_some(),
                 display: redact_url(text),
                 redactor,
             })
@@ -206,12 +209,39 @@ mod parse {
         }
 
         /// Masks `secret` too wherever this target's messages show it (a user name
-        /// that is a token, say).
+        /// that is a token, say), its [`display`](Target::display) included.
         pub(crate) fn add_secret(&mut self, secret: &str) {
             self.redactor.add_secret(secret);
+            self.display = self.redactor.redact(&self.display);
+        }
+
+        /// The host as a URL or a `host:port` address writes it: an IPv6 address in
+        /// brackets.
+        pub(crate) fn url_host(&self) -> Cow<'_, str> {
+            if self.host.contains(':') {
+                Cow::Owned(format!("[{}]", self.host))
+            } else {
+                Cow::Borrowed(&self.host)
+            }
+        }
+
+        /// Refuses a URL that says more than where the server is (a path, a query, a
+        /// fragment), for the protocols whose URLs name only a server.
+        pub(crate) fn server_only(&self) -> Result<(), InvalidUrl> {
+            if self.path.is_empty() && self.query.is_empty() && !self.fragment {
+                return Ok(());
+            }
+            Err(InvalidUrl {
+                url: self.display().to_owned(),
+                reason: "expected host:port and nothing after it".to_owned(),
+            })
         }
 
         /// The value of the query parameter `name`, the last one if repeated.
+        #[allow(
+            dead_code,
+            reason = "the Redis check reads its TLS parameters with it, on its branch"
+        )]
         pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
             self.query
                 .iter()
@@ -284,6 +314,39 @@ mod parse {
                 target.redactor().redact("bad password p@ss"),
                 "bad password ***"
             );
+        }
+
+        #[test]
+        fn an_added_secret_is_masked_in_the_display_too() {
+            let mut target = Target::parse("amqp://t0ken@h", &SCHEMES, false).unwrap();
+            assert_eq!(target.display(), "amqp://t0ken@h");
+            target.add_secret("t0ken");
+            assert_eq!(target.display(), "amqp://***@h");
+            assert_eq!(target.redactor().redact("bad token t0ken"), "bad token ***");
+        }
+
+        #[test]
+        fn only_a_server_means_no_path_query_or_fragment() {
+            let server_only = |text| Target::parse(text, &SCHEMES, true).unwrap().server_only();
+            assert!(server_only("h:1/").is_ok());
+            for text in ["h:1/x", "h?a=b", "amqp://u:s3cr3t@h#x"] {
+                let error = server_only(text).unwrap_err();
+                assert_eq!(error.reason, "expected host:port and nothing after it");
+                assert!(!error.url.contains("s3cr3t"), "{error}");
+            }
+        }
+
+        #[test]
+        fn url_hosts_put_ipv6_addresses_in_brackets() {
+            let host = |text| {
+                Target::parse(text, &SCHEMES, true)
+                    .unwrap()
+                    .url_host()
+                    .into_owned()
+            };
+            assert_eq!(host("[::1]:5672"), "[::1]");
+            assert_eq!(host("127.0.0.1"), "127.0.0.1");
+            assert_eq!(host("broker.internal"), "broker.internal");
         }
 
         #[test]

@@ -140,6 +140,22 @@ impl Tls {
             .map(|client| (client.cert.as_path(), client.key.as_path()))
     }
 
+    /// The TLS failure in `error` or its sources, described as [`describe`] does, for
+    /// a connection made with these options. A server that needs a client certificate
+    /// and gets none answers `certificate_required` in TLS 1.3, but `bad_certificate`
+    /// in TLS 1.2 and from Go before 1.21 (nats-server): without a certificate to
+    /// refuse, that too says that one is required.
+    #[cfg_attr(not(any(feature = "nats", feature = "mqtt")), allow(dead_code))]
+    pub(crate) fn describe_failure(&self, error: &(dyn StdError + 'static)) -> Option<String> {
+        let described = describe(error)?;
+        if self.client_cert.is_none()
+            && described.strip_prefix("TLS: ") == Some(CLIENT_CERT_REFUSED)
+        {
+            return Some(format!("TLS: {CLIENT_CERT_REQUIRED}"));
+        }
+        Some(described)
+    }
+
     /// The rustls configuration for these options, reading the files now.
     ///
     /// # Errors
@@ -214,6 +230,7 @@ impl Tls {
 /// Runs the TLS handshake on `tcp` for `host` (a name or an IP address), as `tls`
 /// says. The error is the whole public message: `TLS: certificate not trusted (unknown
 /// issuer)`.
+#[cfg_attr(not(feature = "memcached"), allow(dead_code))]
 pub(crate) async fn handshake(
     tcp: TcpStream,
     host: &str,
@@ -238,8 +255,8 @@ pub(crate) async fn connect(
         .map_err(|error| describe_handshake(&error))
 }
 
-/// A failed handshake's I/O error in TLS terms.
-fn describe_handshake(error: &io::Error) -> String {
+/// A failed handshake's I/O error in TLS terms, for a client library that hands it on.
+pub(crate) fn describe_handshake(error: &io::Error) -> String {
     if let Some(described) = describe(error) {
         return described;
     }
@@ -544,11 +561,17 @@ fn describe_certificate(error: &CertificateError) -> String {
     }
 }
 
+/// What a `certificate_required` alert means.
+const CLIENT_CERT_REQUIRED: &str = "client certificate required";
+
+/// What a `bad_certificate` alert means, when the client presented one.
+const CLIENT_CERT_REFUSED: &str = "the server refused the client certificate";
+
 fn describe_alert(alert: AlertDescription) -> String {
     match alert {
-        AlertDescription::CertificateRequired => "client certificate required".to_owned(),
+        AlertDescription::CertificateRequired => CLIENT_CERT_REQUIRED.to_owned(),
         AlertDescription::BadCertificate | AlertDescription::UnknownCA => {
-            "the server refused the client certificate".to_owned()
+            CLIENT_CERT_REFUSED.to_owned()
         }
         AlertDescription::HandshakeFailure => {
             "handshake failed (no common protocol version or cipher suite, or the server requires a client certificate)".to_owned()
@@ -645,6 +668,27 @@ mod tests {
             Some("TLS: certificate not trusted (unknown issuer)")
         );
         assert_eq!(describe(&io::Error::other("plain")), None);
+    }
+
+    #[test]
+    fn a_refused_certificate_that_was_never_presented_was_required() {
+        let refused = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(AlertDescription::BadCertificate),
+        );
+        assert_eq!(
+            Tls::new().describe_failure(&refused).as_deref(),
+            Some("TLS: client certificate required")
+        );
+        let with_cert = Tls::new().client_cert("client.pem", "client.key");
+        assert_eq!(
+            with_cert.describe_failure(&refused).as_deref(),
+            Some("TLS: the server refused the client certificate")
+        );
+        assert_eq!(
+            Tls::new().describe_failure(&io::Error::other("plain")),
+            None
+        );
     }
 
     #[test]

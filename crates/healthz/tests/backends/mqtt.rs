@@ -150,6 +150,18 @@ async fn nothing_listening_is_unavailable_at_once() {
 }
 
 #[tokio::test]
+async fn an_ipv6_address_is_reached() {
+    // Refused rather than unparsable: the address reached the connect call.
+    let listener = std::net::TcpListener::bind("[::1]:0").expect("bind the IPv6 loopback");
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    assert_eq!(
+        backend::nothing_listening(Mqtt::new(&format!("[::1]:{port}")).unwrap()).await,
+        "unavailable: cannot connect: connection refused"
+    );
+}
+
+#[tokio::test]
 async fn a_hung_broker_times_out_and_the_runner_is_free_again() {
     let Some(url) = url() else { return };
     require_server(&url).await;
@@ -248,5 +260,99 @@ async fn no_connection_is_left_behind_even_when_cut_short() {
             established_to(broker.addr.port())
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Mosquitto with TLS: the listeners of the second Mosquitto that
+/// `scripts/services.d/brokers-tls.sh` starts, each serving one of the test certificates.
+#[cfg(feature = "rustls")]
+mod over_tls {
+    use super::*;
+    use crate::tls;
+    use healthz::checks::Tls;
+
+    /// The listener serving the valid server certificate.
+    const VALID: &str = "127.0.0.1:8883";
+    /// Serving a certificate for `other-host.invalid` only.
+    const OTHER_HOST: &str = "127.0.0.1:8884";
+    /// Serving an expired certificate.
+    const EXPIRED: &str = "127.0.0.1:8885";
+    /// Requiring a client certificate (`require_certificate true`).
+    const MUTUAL: &str = "127.0.0.1:8886";
+
+    /// The check on `scheme://addr`, after making sure the listener is there.
+    async fn check_on(scheme: &str, addr: &str) -> Mqtt {
+        tls::require_listener(
+            "Mosquitto with TLS",
+            addr,
+            "scripts/services.d/brokers-tls.sh",
+            "mosquitto-tls",
+        )
+        .await;
+        Mqtt::new(&format!("{scheme}://{addr}")).unwrap()
+    }
+
+    /// The outcome of one run against an `mqtts://` URL of the listener with `tls`.
+    async fn outcome(addr: &str, tls: Tls) -> String {
+        backend::outcome(check_on("mqtts", addr).await.tls(tls)).await
+    }
+
+    tls::common_tls_tests! {
+        outcome: outcome,
+        valid: VALID,
+        other_host: OTHER_HOST,
+        expired: EXPIRED,
+        mutual: MUTUAL,
+    }
+
+    #[tokio::test]
+    async fn the_url_or_the_tls_options_turn_tls_on() {
+        // An `mqtts://` URL alone verifies against the system's and the bundled roots.
+        assert_eq!(
+            backend::outcome(check_on("mqtts", VALID).await).await,
+            "unavailable: TLS: certificate not trusted (unknown issuer)"
+        );
+        // `.tls` turns TLS on for an `mqtt://` URL too, and `ssl://` means `mqtts://`.
+        for scheme in ["mqtt", "ssl"] {
+            let check = check_on(scheme, VALID).await.tls(tls::trusting_the_ca());
+            assert_eq!(backend::outcome(check).await, "working");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_broker_without_tls_is_named_as_such() {
+        let Some(plain) = url() else { return };
+        require_server(&plain).await;
+        let (_, host) = plain.split_once("://").expect("a URL");
+        let checks = [
+            Mqtt::new(&format!("mqtts://{host}")).unwrap(),
+            Mqtt::new(&plain).unwrap().tls(tls::trusting_the_ca()),
+        ];
+        // Mosquitto drops a connection that does not start with an MQTT packet.
+        tls::assert_each_fails(
+            checks,
+            "unavailable: TLS: the server closed the connection during the handshake \
+             (does it serve TLS on this port?)",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn secrets_show_neither_in_debug_nor_in_failures_nor_in_logs() {
+        let checks = [
+            check_on("mqtts", OTHER_HOST)
+                .await
+                .credentials("app", PASSWORD),
+            Mqtt::new(&format!("mqtts://app:{PASSWORD}@{OTHER_HOST}")).unwrap(),
+        ];
+        let checks = checks
+            .into_iter()
+            .map(|check| check.tls(tls::trusting_the_ca()));
+        tls::assert_secret_never_shown(
+            checks.collect(),
+            "unavailable: TLS: host name mismatch",
+            PASSWORD,
+        )
+        .await;
     }
 }

@@ -114,6 +114,18 @@ async fn nothing_listening_is_unavailable_at_once() {
 }
 
 #[tokio::test]
+async fn an_ipv6_address_is_reached() {
+    // Refused rather than unparsable: the address reached the connect call.
+    let listener = std::net::TcpListener::bind("[::1]:0").expect("bind the IPv6 loopback");
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    assert_eq!(
+        backend::nothing_listening(Nats::new(&format!("nats://[::1]:{port}")).unwrap()).await,
+        "unavailable: cannot connect: connection refused"
+    );
+}
+
+#[tokio::test]
 async fn a_hung_server_times_out_and_the_runner_is_free_again() {
     let Some(url) = url() else { return };
     require_server(&url).await;
@@ -225,5 +237,98 @@ async fn no_connection_is_left_behind_even_when_cut_short() {
             established_to(server.addr.port())
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// NATS servers that require TLS: the instances `scripts/services.d/brokers-tls.sh`
+/// starts, each serving one of the test certificates.
+#[cfg(feature = "rustls")]
+mod over_tls {
+    use super::*;
+    use crate::tls;
+    use healthz::checks::Tls;
+
+    /// The instance serving the valid server certificate, and its service's name.
+    const VALID: (&str, &str) = ("127.0.0.1:4223", "nats-tls");
+    /// Serving a certificate for `other-host.invalid` only.
+    const OTHER_HOST: (&str, &str) = ("127.0.0.1:4224", "nats-tls-other-host");
+    /// Serving an expired certificate.
+    const EXPIRED: (&str, &str) = ("127.0.0.1:4225", "nats-tls-expired");
+    /// Requiring a client certificate (`--tlsverify`). It answers a missing one with
+    /// `bad_certificate` (Go before 1.21), which the check reads as "required" too.
+    const MUTUAL: (&str, &str) = ("127.0.0.1:4226", "nats-mtls");
+
+    /// The check on `scheme://` the instance, after making sure it listens.
+    async fn check_on(scheme: &str, (addr, service): (&str, &str)) -> Nats {
+        tls::require_listener(
+            "NATS with TLS",
+            addr,
+            "scripts/services.d/brokers-tls.sh",
+            service,
+        )
+        .await;
+        Nats::new(&format!("{scheme}://{addr}")).unwrap()
+    }
+
+    /// The outcome of one run against a `tls://` URL of the instance with `tls`.
+    async fn outcome(instance: (&str, &str), tls: Tls) -> String {
+        backend::outcome(check_on("tls", instance).await.tls(tls)).await
+    }
+
+    tls::common_tls_tests! {
+        outcome: outcome,
+        valid: VALID,
+        other_host: OTHER_HOST,
+        expired: EXPIRED,
+        mutual: MUTUAL,
+    }
+
+    #[tokio::test]
+    async fn a_server_that_requires_tls_is_reached_over_a_nats_url() {
+        // The client switches to TLS when the server's INFO asks for it, and verifies
+        // the server as always: without the private CA it is not trusted, as with a
+        // `tls://` URL alone.
+        for scheme in ["nats", "tls"] {
+            assert_eq!(
+                backend::outcome(check_on(scheme, VALID).await).await,
+                "unavailable: TLS: certificate not trusted (unknown issuer)"
+            );
+        }
+        let check = check_on("nats", VALID).await.tls(tls::trusting_the_ca());
+        assert_eq!(backend::outcome(check).await, "working");
+    }
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        let Some(plain) = url() else { return };
+        require_server(&plain).await;
+        let (_, host) = plain.split_once("://").expect("a URL");
+        let checks = [
+            Nats::new(&format!("tls://{host}")).unwrap(),
+            Nats::new(&plain).unwrap().tls(tls::trusting_the_ca()),
+        ];
+        tls::assert_each_fails(checks, "unavailable: TLS: server does not support TLS").await;
+    }
+
+    #[tokio::test]
+    async fn secrets_show_neither_in_debug_nor_in_failures_nor_in_logs() {
+        let (addr, _) = OTHER_HOST;
+        let checks = vec![
+            check_on("tls", OTHER_HOST).await.token(PASSWORD),
+            check_on("tls", OTHER_HOST)
+                .await
+                .credentials("app", PASSWORD),
+            Nats::new(&format!("tls://app:{PASSWORD}@{addr}")).unwrap(),
+            Nats::new(&format!("tls://{PASSWORD}@{addr}")).unwrap(),
+        ];
+        let checks = checks
+            .into_iter()
+            .map(|check| check.tls(tls::trusting_the_ca()));
+        tls::assert_secret_never_shown(
+            checks.collect(),
+            "unavailable: TLS: host name mismatch",
+            PASSWORD,
+        )
+        .await;
     }
 }

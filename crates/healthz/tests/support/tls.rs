@@ -4,9 +4,13 @@
 
 #![allow(dead_code)]
 
+use std::fmt::Debug;
 use std::path::PathBuf;
 
+use healthz::HealthCheck;
 use healthz::checks::{Tls, TlsMode};
+
+use crate::{backend, logs};
 
 /// The directory of the test certificates; fails the test, saying how to make them,
 /// when they are missing.
@@ -44,6 +48,65 @@ pub(crate) fn with_client_cert() -> Tls {
     trusting_the_ca().client_cert(file("client.pem"), file("client.key"))
 }
 
+/// The tests of the cases every TLS-capable check goes through, written into the
+/// module that invokes it, one per test server of its kind: `outcome` is the module's
+/// `async fn(server, Tls) -> String`, which runs the check once against that server
+/// with those options.
+macro_rules! common_tls_tests {
+    (
+        outcome: $outcome:ident,
+        valid: $valid:expr,
+        other_host: $other_host:expr,
+        expired: $expired:expr,
+        mutual: $mutual:expr $(,)?
+    ) => {
+        #[tokio::test]
+        async fn works_with_verify_full_and_only_with_the_private_ca() {
+            use $crate::tls;
+            assert_eq!($outcome($valid, tls::trusting_the_ca()).await, "working");
+            assert_eq!(
+                $outcome($valid, healthz::checks::Tls::new()).await,
+                "unavailable: TLS: certificate not trusted (unknown issuer)"
+            );
+        }
+
+        #[tokio::test]
+        async fn another_host_name_fails_verify_full_and_passes_verify_ca() {
+            use $crate::tls;
+            assert_eq!(
+                $outcome($other_host, tls::trusting_the_ca()).await,
+                "unavailable: TLS: host name mismatch: certificate is for other-host.invalid, \
+                 not 127.0.0.1"
+            );
+            assert_eq!($outcome($other_host, tls::chain_only()).await, "working");
+        }
+
+        #[tokio::test]
+        async fn an_expired_certificate_fails_even_verify_ca() {
+            use $crate::tls;
+            for options in [tls::trusting_the_ca(), tls::chain_only()] {
+                tls::assert_tls_failure(
+                    &$outcome($expired, options).await,
+                    "unavailable: TLS: certificate expired ",
+                );
+            }
+            let insecure = tls::trusting_the_ca().mode(healthz::checks::TlsMode::Insecure);
+            assert_eq!($outcome($expired, insecure).await, "working");
+        }
+
+        #[tokio::test]
+        async fn mutual_tls_needs_the_client_certificate() {
+            use $crate::tls;
+            assert_eq!(
+                $outcome($mutual, tls::trusting_the_ca()).await,
+                "unavailable: TLS: client certificate required"
+            );
+            assert_eq!($outcome($mutual, tls::with_client_cert()).await, "working");
+        }
+    };
+}
+pub(crate) use common_tls_tests;
+
 /// Asserts that `outcome` (a check's `<kind>: <message>`) is a TLS failure starting
 /// with `expected` (`unavailable: TLS: certificate expired`).
 pub(crate) fn assert_tls_failure(outcome: &str, expected: &str) {
@@ -51,4 +114,50 @@ pub(crate) fn assert_tls_failure(outcome: &str, expected: &str) {
         outcome.starts_with(expected),
         "expected an outcome starting with {expected:?}, got {outcome:?}"
     );
+}
+
+/// Fails the test unless the TLS test server `what` (`NATS with TLS`) listens at
+/// `addr`, naming the services.d `script` that declares it and the `service` that
+/// `scripts/services.sh` starts.
+pub(crate) async fn require_listener(what: &str, addr: &str, script: &str, service: &str) {
+    backend::require(
+        what,
+        addr,
+        script,
+        &format!("Start it with scripts/services.sh {service}."),
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await;
+}
+
+/// Runs each check and fails the test unless every outcome is a TLS failure starting
+/// with `expected`; returns the outcomes.
+pub(crate) async fn assert_each_fails<C: HealthCheck>(
+    checks: impl IntoIterator<Item = C>,
+    expected: &str,
+) -> Vec<String> {
+    let mut outcomes = Vec::new();
+    for check in checks {
+        let outcome = backend::outcome(check).await;
+        assert_tls_failure(&outcome, expected);
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+/// Runs each check, which fails as `expected` (see [`assert_each_fails`]), and fails the
+/// test if `secret` shows in a check's `Debug`, in its outcome, or in what was logged.
+pub(crate) async fn assert_secret_never_shown<C: HealthCheck + Debug>(
+    checks: Vec<C>,
+    expected: &str,
+    secret: &str,
+) {
+    let logs = logs::Logs::default();
+    let _guard = tracing::subscriber::set_default(logs.clone());
+    let mut shown: Vec<String> = checks.iter().map(|check| format!("{check:?}")).collect();
+    shown.extend(assert_each_fails(checks, expected).await);
+    shown.push(logs.text());
+    for text in shown {
+        assert!(!text.contains(secret), "the secret leaked: {text}");
+    }
 }
