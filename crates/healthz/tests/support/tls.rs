@@ -52,3 +52,16 @@ pub(crate) fn assert_tls_failure(outcome: &str, expected: &str) {
         "expected an outcome starting with {expected:?}, got {outcome:?}"
     );
 }
+
+/// Fails the test unless the TLS test server `service` (as `scripts/services.sh` names
+/// it, declared in `script`) listens at `addr`, saying how to start it.
+pub(crate) async fn require_server(service: &str, addr: &str, script: &str) {
+    crate::backend::require(
+        service,
+        addr,
+        script,
+        &format!("Start it with scripts/services.sh {service}."),
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await;
+}
