@@ -5,6 +5,10 @@
 #    endpoint request, next to hand-written equivalents without the machinery.
 # 2. A load test of `healthz serve` with wrk on loopback, on the embedded default
 #    config: each format next to the server's own `/` redirect, which runs no check.
+# 3. Background mode on PostgreSQL, Redis and a storage directory (each check every
+#    second): `/ht/` next to the same server's `/`, and the backends' own counters
+#    (pg_stat_database, Redis INFO commandstats) during the load, which follow the
+#    schedule, not the request rate. Needs the services (`scripts/services.sh`).
 #
 #   scripts/bench.sh                 10 s per wrk case, 2 threads, 16 connections
 #   DURATION=30s CONNECTIONS=64 scripts/bench.sh
@@ -42,17 +46,29 @@ cargo build --release -q -p healthz-cli
 binary=$target_dir/release/healthz
 
 workdir=$(mktemp -d)
-out="$workdir/serve.out"
-(cd "$workdir" && RUST_LOG=warn exec "$binary" serve --bind 127.0.0.1:0 >"$out" 2>"$workdir/serve.err") &
-server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$workdir"' EXIT
-for _ in $(seq 100); do
-    kill -0 "$server" 2>/dev/null || { cat "$workdir/serve.err" >&2; exit 1; }
-    grep -q listening "$out" 2>/dev/null && break
-    sleep 0.1
-done
-url=$(grep -o 'http://[^ ]*' "$out")
-base=${url%/ht/}
+server=""
+trap '[[ -n "$server" ]] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$workdir"' EXIT
+
+# serve [CONFIG]: (re)starts `healthz serve` in the work directory, on the embedded
+# default or on CONFIG; sets `url` (the endpoint) and `base` (the server's root).
+serve() {
+    if [[ -n "$server" ]]; then
+        kill "$server" 2>/dev/null
+        wait "$server" 2>/dev/null || true
+    fi
+    local out="$workdir/serve.out" args=(serve --bind 127.0.0.1:0)
+    [[ $# -gt 0 ]] && args+=(--config "$1")
+    : >"$out"
+    (cd "$workdir" && RUST_LOG=warn exec "$binary" "${args[@]}" >"$out" 2>"$workdir/serve.err") &
+    server=$!
+    for _ in $(seq 100); do
+        kill -0 "$server" 2>/dev/null || { cat "$workdir/serve.err" >&2; exit 1; }
+        grep -q listening "$out" 2>/dev/null && break
+        sleep 0.1
+    done
+    url=$(grep -o 'http://[^ ]*' "$out")
+    base=${url%/ht/}
+}
 
 # Prints "requests/s p50 p99" of one wrk run.
 measure() {
@@ -60,12 +76,61 @@ measure() {
         | awk '/Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print rps, p50, p99}'
 }
 
+# ratio A B: A / B to two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+serve
 echo "wrk -t$threads -c$connections -d$duration on $(nproc) cores, $(date -u +%FT%TZ)"
 read -r base_rps base_p50 base_p99 < <(measure "$base/")
 printf '\n| case | req/s | p50 | p99 | ratio to baseline |\n|---|---|---|---|---|\n'
 printf '| baseline: `/` (redirect, no check) | %s | %s | %s | 1.00 |\n' "$base_rps" "$base_p50" "$base_p99"
 for case in "?format=json" "?format=health%2Bjson" "" "?format=openmetrics"; do
     read -r rps p50 p99 < <(measure "$url$case")
-    ratio=$(awk -v a="$rps" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')
-    printf '| `/ht/%s` | %s | %s | %s | %s |\n' "$case" "$rps" "$p50" "$p99" "$ratio"
+    printf '| `/ht/%s` | %s | %s | %s | %s |\n' "$case" "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")"
 done
+
+echo
+echo "== background mode: PostgreSQL, Redis and storage, each every second"
+pg_url=${HEALTHZ_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+redis_url=${HEALTHZ_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}
+cat >"$workdir/background.toml" <<TOML
+[[check]]
+kind = "postgres"
+url = "$pg_url"
+interval = "1s"
+
+[[check]]
+kind = "redis"
+url = "$redis_url"
+interval = "1s"
+
+[[check]]
+kind = "filesystem"
+path = "storage"
+interval = "1s"
+TOML
+mkdir -p "$workdir/storage"
+serve "$workdir/background.toml"
+# The database's committed transactions and Redis's SETs so far: each Postgres probe
+# is one transaction, each Redis probe one SET (in its MULTI).
+pg_transactions() {
+    psql "$pg_url" -Atc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+}
+redis_sets() {
+    redis-cli -u "$redis_url" INFO commandstats | tr -d '\r' | awk -F'[=,:]' '$1 == "cmdstat_set" {print $3}'
+}
+sleep 2 # the first round of probes
+read -r base_rps base_p50 base_p99 < <(measure "$base/")
+pg_before=$(pg_transactions) redis_before=$(redis_sets) started=$(date +%s.%N)
+read -r rps p50 p99 < <(measure "$url?format=json")
+# PostgreSQL publishes a backend's counters within a second of its transactions.
+sleep 1.5
+pg_after=$(pg_transactions) redis_after=$(redis_sets) ended=$(date +%s.%N)
+elapsed=$(awk -v a="$started" -v b="$ended" 'BEGIN {print b - a}')
+printf '\n| case | req/s | p50 | p99 | ratio to baseline |\n|---|---|---|---|---|\n'
+printf '| baseline: `/` (no check) | %s | %s | %s | 1.00 |\n' "$base_rps" "$base_p50" "$base_p99"
+printf '| `/ht/?format=json`, every check in the background | %s | %s | %s | %s |\n' "$rps" "$p50" "$p99" "$(ratio "$rps" "$base_rps")"
+# Our own two psql queries count as transactions too.
+awk -v pg=$((pg_after - pg_before - 2)) -v redis=$((redis_after - redis_before)) -v s="$elapsed" -v rps="$rps" 'BEGIN {
+    printf "\nDuring the load (%.1f s at %s requests/s): PostgreSQL %.2f transactions/s, Redis %.2f SETs/s (the schedule: 1/s each)\n", s, rps, pg / s, redis / s
+}'

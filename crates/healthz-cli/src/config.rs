@@ -6,8 +6,10 @@
 //! 2. [`interpolate`] replaces `${VAR}` in its string values;
 //! 3. [`document`] validates the tree and builds the endpoint, in one step: the top
 //!    level, [`server`], then each [`check`], whose table is read in parts ([`table`]):
-//!    the keys every check takes, then those of its kind, a serde struct of its own
-//!    in [`kinds`] next to the code that builds the library's check from it.
+//!    the keys every check takes (with those of its freshness and damping,
+//!    [`policy`]), then those of its kind, a serde struct of its own in [`kinds`] next
+//!    to the code that builds the library's check from it; then each [`notify`]
+//!    target.
 //!
 //! Every error is a [`ConfigError`] naming the file, the line and the key, which
 //! [`diagnostic`] finds from the spans of the tree.
@@ -17,8 +19,8 @@
 //!
 //! ```text
 //! document
-//! server  check
-//!         kinds
+//! server  check  notify
+//!         kinds  policy
 //! registrar  table  values
 //! diagnostic
 //! interpolate  suggest
@@ -29,6 +31,8 @@ mod diagnostic;
 mod document;
 mod interpolate;
 mod kinds;
+mod notify;
+mod policy;
 mod registrar;
 mod server;
 mod suggest;
@@ -95,7 +99,7 @@ fn parse(text: &str, file: &str, base_dir: &Path, env: Env<'_>) -> Result<Config
         let location = diagnostics.locate(&span);
         return Err(diagnostics.error(span, format!("{location}: {error}")));
     }
-    document::build(tree, &diagnostics, base_dir)
+    document::build(tree, &diagnostics, base_dir, env)
 }
 
 #[cfg(test)]

@@ -70,12 +70,14 @@ mod check;
 pub mod checks;
 mod error;
 mod http;
+mod observe;
 pub mod redact;
 mod registration;
 mod registry;
 mod render;
 mod report;
 mod runner;
+mod sanitize;
 mod secret;
 mod selection;
 
@@ -85,13 +87,17 @@ pub use error::{CheckError, ErrorKind, ResultExt};
 pub use http::ActixService;
 #[cfg(feature = "tower")]
 pub use http::EndpointService;
-pub use http::{Endpoint, EndpointRequest, Unauthorized};
+pub use http::{Endpoint, EndpointRequest, InvalidStatus, Unauthorized};
+pub use observe::{Observation, ObservedValue, observe};
 pub use registration::CheckOptions;
 pub use registry::{
     BuildError, BuildRule, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,
 };
-pub use render::{Format, Renderer, render};
-pub use report::{CheckReport, HealthStatus, HistoryEntry, Outcome, Report};
+pub use render::{Format, Renderer, ServiceInfo, render};
+pub use report::{
+    CheckReport, CheckState, Damping, HealthStatus, HistoryEntry, Mode, Outcome, Report,
+};
+pub use runner::Transition;
 pub use secret::Secret;
 pub use selection::{Selection, SelectionError, WELL_KNOWN_GROUPS};
 

@@ -1,8 +1,10 @@
-//! One `[[check]]`: the keys every check takes ([`CommonKeys`]), then its kind's,
-//! read from what is left of its table, and the check registered under its name.
+//! One `[[check]]`: the keys every check takes ([`CommonKeys`], and [`PolicyKeys`] for
+//! freshness and damping), then its kind's, read from what is left of its table, and
+//! the check registered under its name.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use healthz::{BuildError, BuildRule, CheckOptions, DEFAULT_TIMEOUT, RegistryBuilder};
 use serde::Deserialize;
@@ -10,12 +12,16 @@ use toml::Spanned;
 
 use super::diagnostic::{ConfigError, Diagnostics, REDACTED};
 use super::kinds::{self, AnyKind, Context};
+use super::policy::PolicyKeys;
 use super::registrar::{Naming, Registrar};
 use super::suggest;
 use super::table::{Table, names_of};
-use super::values::{duration, non_empty};
+use super::values::{non_empty, positive_duration_up_to};
 
-/// The keys every check takes, whatever its kind.
+/// The longest `timeout`: a check that may take longer than an hour is not one.
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The keys every check takes, whatever its kind, besides [`PolicyKeys`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct CommonKeys {
@@ -44,6 +50,21 @@ pub(super) struct Added {
     /// check breaks.
     pub(super) span: Range<usize>,
     pub(super) common: CommonKeys,
+    pub(super) policy: PolicyKeys,
+}
+
+/// Every key that every check takes, as written in the file.
+pub(super) fn common_keys() -> Vec<&'static str> {
+    let mut keys = names_of::<CommonKeys>().to_vec();
+    keys.extend_from_slice(names_of::<PolicyKeys>());
+    keys
+}
+
+impl Added {
+    /// Whether the check runs in the background, on its own schedule.
+    pub(super) fn is_background(&self) -> bool {
+        self.policy.is_background()
+    }
 }
 
 /// Reads the `number`th check (from 1) from its table and adds it to `builder`, which
@@ -61,6 +82,9 @@ pub(super) fn add(
 ) -> Result<(RegistryBuilder, Added), ConfigError> {
     let header = table.span();
     let common: CommonKeys = table
+        .take()
+        .map_err(|error| diagnostics.deserialize(&error))?;
+    let policy: PolicyKeys = table
         .take()
         .map_err(|error| diagnostics.deserialize(&error))?;
     let kind = find_kind(number, &common.kind, diagnostics)?;
@@ -82,15 +106,13 @@ pub(super) fn add(
     let mut options = CheckOptions::new().critical(common.critical.unwrap_or(true));
     let mut timeout = DEFAULT_TIMEOUT;
     if let Some(value) = &common.timeout {
-        timeout = duration(value, diagnostics)?;
-        if timeout.is_zero() {
-            return Err(diagnostics.invalid(value.span(), "must be more than zero"));
-        }
+        timeout = positive_duration_up_to(value, LONGEST_TIMEOUT, diagnostics)?;
         options = options.timeout(timeout);
     }
     if let Some(tags) = &common.tags {
         options = options.tags(tags.get_ref().iter().map(|tag| tag.get_ref().clone()));
     }
+    options = policy.apply(options, diagnostics)?;
     let cx = Context::new(diagnostics, base_dir, timeout, common.timeout.as_ref());
     let registered = kind.register(table, &cx, Registrar::new(builder, options, naming))?;
     let added = Added {
@@ -98,6 +120,7 @@ pub(super) fn add(
         expected_dir: cx.into_expected_dir(),
         span: header,
         common,
+        policy,
     };
     Ok((registered.builder, added))
 }
@@ -148,7 +171,7 @@ fn unknown_key(
             format!("{section}: key `{key}` does not apply to kind `{name}` ({accepted})"),
         );
     }
-    let common = names_of::<CommonKeys>();
+    let common = common_keys();
     let takes = match own.as_slice() {
         [] => format!(
             "a `{name}` check takes only the keys every check takes: {}",
@@ -160,7 +183,7 @@ fn unknown_key(
             common.join(", ")
         ),
     };
-    let accepted: Vec<&str> = own.iter().chain(common).copied().collect();
+    let accepted: Vec<&str> = own.iter().chain(&common).copied().collect();
     let place = format!("in a `{name}` check");
     diagnostics.unknown_key(key, span, &place, &accepted, Some(&takes))
 }
@@ -173,6 +196,7 @@ pub(super) fn broken_rule(
 ) -> ConfigError {
     let check_span = check.span.clone();
     let section = diagnostics.locate(&check_span).section;
+    let policy = &check.policy;
     let check = &check.common;
     // Where the name comes from: `name`, else `alias`, else `kind`.
     let naming = check
@@ -221,6 +245,12 @@ pub(super) fn broken_rule(
             }
             None => (check_span, error.rule.to_string()),
         },
+        BuildRule::InvalidOption { option, reason } => {
+            if let Some((span, reason)) = policy.locate(option, reason) {
+                return diagnostics.invalid(span, reason);
+            }
+            (check_span, error.rule.to_string())
+        }
         _ => (check_span, error.rule.to_string()),
     };
     diagnostics.error(span, format!("{section}: {problem}"))

@@ -50,6 +50,13 @@ pub(super) enum Section {
         /// The check's `kind`, if readable.
         kind: Option<String>,
     },
+    /// The `number`th `[[notify]]` (from 1), and its `kind` when it is a plain string.
+    Notify {
+        /// 1 for the first target.
+        number: usize,
+        /// The target's `kind`, if readable.
+        kind: Option<String>,
+    },
 }
 
 impl fmt::Display for Section {
@@ -57,12 +64,22 @@ impl fmt::Display for Section {
         match self {
             Self::Top => f.write_str("top level"),
             Self::Server => f.write_str("[server]"),
-            Self::Check { number, kind: None } => write!(f, "check #{number}"),
-            Self::Check {
-                number,
-                kind: Some(kind),
-            } => write!(f, "check #{number} ({kind})"),
+            Self::Check { number, kind } => write_numbered(f, "check", *number, kind.as_deref()),
+            Self::Notify { number, kind } => write_numbered(f, "notify", *number, kind.as_deref()),
         }
+    }
+}
+
+/// `check #2` or `check #2 (tcp)`: an item of an array of tables, with its kind.
+fn write_numbered(
+    f: &mut fmt::Formatter<'_>,
+    array: &str,
+    number: usize,
+    kind: Option<&str>,
+) -> fmt::Result {
+    match kind {
+        None => write!(f, "{array} #{number}"),
+        Some(kind) => write!(f, "{array} #{number} ({kind})"),
     }
 }
 
@@ -185,19 +202,26 @@ impl<'a> Diagnostics<'a> {
         let mut segments = path.iter();
         let section = match segments.next() {
             Some(Segment::Key(key)) if key == "server" && path.len() > 1 => Section::Server,
-            Some(Segment::Key(key)) if key == "check" => match segments.next() {
-                Some(Segment::Index(index)) => Section::Check {
-                    number: index + 1,
-                    kind: self.check_kind(*index),
-                },
-                // `check = 1`: the key itself is at fault.
-                _ => {
-                    return Location {
-                        section: Section::Top,
-                        key: Some("check".into()),
-                    };
+            Some(Segment::Key(key)) if key == "check" || key == "notify" => {
+                match segments.next() {
+                    Some(Segment::Index(index)) => {
+                        let number = index + 1;
+                        let kind = self.kind_of(key, *index);
+                        if key == "check" {
+                            Section::Check { number, kind }
+                        } else {
+                            Section::Notify { number, kind }
+                        }
+                    }
+                    // `check = 1`: the key itself is at fault.
+                    _ => {
+                        return Location {
+                            section: Section::Top,
+                            key: Some(key.clone()),
+                        };
+                    }
                 }
-            },
+            }
             Some(Segment::Key(key)) => {
                 return Location {
                     section: Section::Top,
@@ -213,10 +237,11 @@ impl<'a> Diagnostics<'a> {
         Location { section, key }
     }
 
-    /// The `kind` of the `index`th check as written, unless it was interpolated.
-    fn check_kind(&self, index: usize) -> Option<String> {
-        let check = self.tree.get("check")?.get_ref().get(index)?;
-        let kind = check.get_ref().get("kind")?;
+    /// The `kind` of the `index`th table of the array `array` (`check`, `notify`) as
+    /// written, unless it was interpolated.
+    fn kind_of(&self, array: &str, index: usize) -> Option<String> {
+        let item = self.tree.get(array)?.get_ref().get(index)?;
+        let kind = item.get_ref().get("kind")?;
         if self.interpolated.get(&kind.span()).is_some() {
             return None;
         }

@@ -1,5 +1,6 @@
 //! Adding a built check to the registry under the name its config gives it:
-//! [`Registrar`], which a kind hands its check to once built.
+//! [`Registrar`], which a kind hands its check to once built, and a notification
+//! target its delivery check.
 
 use healthz::{CheckOptions, HealthCheck, RegistryBuilder};
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::diagnostic::{ConfigError, Diagnostics};
-use super::values::duration;
+use super::values::{duration, duration_up_to, non_empty, within};
 
 /// `bind` unless the file sets it.
 const DEFAULT_BIND: &str = "127.0.0.1:8000";
@@ -19,6 +19,12 @@ const DEFAULT_PATH: &str = "/ht/";
 /// The largest `history`: it is kept in memory for every check (the page draws the
 /// last 60 runs).
 const MAX_HISTORY: usize = 1000;
+/// `drain` unless the file sets it: long enough for a load balancer or Kubernetes'
+/// endpoints controller to see `ready` fail and stop sending traffic.
+const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
+/// The longest `drain`: Kubernetes kills a pod 30 s after SIGTERM unless told
+/// otherwise, and no orchestrator waits for hours.
+const LONGEST_DRAIN: Duration = Duration::from_secs(60 * 60);
 
 /// The keys of `[server]`.
 #[derive(Debug, Default, Deserialize)]
@@ -33,6 +39,9 @@ pub(super) struct ServerKeys {
     history: Option<Spanned<usize>>,
     tokens: Option<Spanned<Vec<Spanned<Secret>>>>,
     unauthorized: Option<Spanned<String>>,
+    drain: Option<Spanned<String>>,
+    probes: Option<bool>,
+    service: Option<Spanned<String>>,
 }
 
 /// `[server]`, validated.
@@ -48,6 +57,12 @@ pub(super) struct Server {
     /// The bearer tokens; empty when the endpoint is open.
     pub(super) tokens: Vec<Secret>,
     pub(super) unauthorized: Unauthorized,
+    /// How long `ready` fails before the server stops, after a shutdown signal.
+    pub(super) drain: Duration,
+    /// Whether `/livez`, `/readyz` and `/startupz` serve the three groups too.
+    pub(super) probes: bool,
+    /// The service's name, which notifications carry.
+    pub(super) service: Option<String>,
 }
 
 impl Server {
@@ -105,22 +120,20 @@ impl Server {
             StatusCode::INTERNAL_SERVER_ERROR,
             &[4, 5],
         )?;
-        let degraded_status = status(&keys.degraded_status, StatusCode::OK, &[2, 4, 5])?;
+        // A degraded service still serves: the health+json draft reads any status but
+        // 2xx and 3xx as a failure, and the library refuses those (issue #10).
+        let degraded_status = status(&keys.degraded_status, StatusCode::OK, &[2, 3])?;
         let max_age = keys
             .max_age
             .as_ref()
             .map(|max_age| duration(max_age, diagnostics))
             .transpose()?;
-        let history = match &keys.history {
-            Some(history) if !(1..=MAX_HISTORY).contains(history.get_ref()) => {
-                return Err(diagnostics.invalid(
-                    history.span(),
-                    format!("must be from 1 to {MAX_HISTORY}, not {}", history.get_ref()),
-                ));
-            }
-            Some(history) => *history.get_ref(),
-            None => DEFAULT_HISTORY_LEN,
-        };
+        let history = keys
+            .history
+            .as_ref()
+            .map(|history| within(history, 1..=MAX_HISTORY, diagnostics))
+            .transpose()?
+            .unwrap_or(DEFAULT_HISTORY_LEN);
         let tokens = tokens(keys, diagnostics)?;
         let unauthorized = match &keys.unauthorized {
             None => Unauthorized::Forbidden,
@@ -144,6 +157,17 @@ impl Server {
                 }
             },
         };
+        let drain = keys
+            .drain
+            .as_ref()
+            .map(|drain| duration_up_to(drain, LONGEST_DRAIN, diagnostics))
+            .transpose()?
+            .unwrap_or(DEFAULT_DRAIN);
+        let service = keys
+            .service
+            .as_ref()
+            .map(|service| non_empty(service, diagnostics).map(str::to_owned))
+            .transpose()?;
         Ok(Self {
             bind,
             path,
@@ -154,6 +178,9 @@ impl Server {
             history,
             tokens,
             unauthorized,
+            drain,
+            probes: keys.probes.unwrap_or(false),
+            service,
         })
     }
 }

@@ -1,3 +1,6 @@
+//! The whole config, parsed from text: the helpers here serve the tests of the
+//! modules below `config` too.
+
 use std::collections::HashMap;
 use std::env::VarError;
 use std::path::PathBuf;
@@ -5,7 +8,7 @@ use std::path::PathBuf;
 use super::*;
 
 /// An environment for tests: the process's own cannot be changed safely.
-fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
+pub(super) fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
     let vars: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -13,15 +16,18 @@ fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
     move |name| vars.get(name).cloned().ok_or(VarError::NotPresent)
 }
 
-fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+/// Parses `text` as `health.toml` in `/etc/hc`, with `vars` as the environment.
+pub(super) fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     parse(text, "health.toml", Path::new("/etc/hc"), &env_of(vars))
 }
 
-fn error(text: &str) -> String {
+/// The error of parsing `text`, which must fail.
+pub(super) fn error(text: &str) -> String {
     error_with(text, &[])
 }
 
-fn error_with(text: &str, vars: &[(&str, &str)]) -> String {
+/// The error of parsing `text` with `vars` as the environment, which must fail.
+pub(super) fn error_with(text: &str, vars: &[(&str, &str)]) -> String {
     parse_with(text, vars).unwrap_err().to_string()
 }
 
@@ -49,7 +55,8 @@ fn the_reference_and_the_default_are_valid() {
             "CeleryBackend",
             "RabbitMQBackend",
             "NatsBackend",
-            "MqttBackend"
+            "MqttBackend",
+            "TlsCertificate"
         ]
     );
     let default = parse_with(DEFAULT, &[("HEALTHZ_DATA_DIR", "/srv/hc")]).unwrap();
@@ -79,12 +86,17 @@ fn every_key_is_in_the_reference() {
             line.starts_with(&format!("{key} =")) || line.starts_with(&format!("{key} "))
         })
     };
-    let (server, checks) = REFERENCE.split_once("\n[[check]]").unwrap();
+    // [server], then the keys every check takes, listed once before the first check.
+    let (head, checks) = REFERENCE.split_once("\n[[check]]").unwrap();
     for key in table::names_of::<server::ServerKeys>() {
-        assert!(documented(server, key), "`{key}` of [server]");
+        assert!(documented(head, key), "`{key}` of [server]");
     }
-    for key in table::names_of::<check::CommonKeys>() {
-        assert!(documented(checks, key), "`{key}` of every check");
+    for key in check::common_keys() {
+        assert!(documented(head, key), "`{key}` of every check");
+    }
+    let (_, targets) = REFERENCE.split_once("\n[[notify]]").unwrap();
+    for key in table::names_of::<notify::NotifyKeys>() {
+        assert!(documented(targets, key), "`{key}` of [[notify]]");
     }
     // Each kind's keys, in the part about that kind: from its `kind = "…"` to the
     // next check.
@@ -105,7 +117,7 @@ fn every_key_is_in_the_reference() {
 fn no_kind_takes_a_key_every_check_takes() {
     // The common keys are taken out of a check's table first: a kind's key of the
     // same name would never be read.
-    let common = table::names_of::<check::CommonKeys>();
+    let common = check::common_keys();
     for kind in &kinds::ALL {
         for key in kind.keys() {
             assert!(!common.contains(&key), "kind `{}`: `{key}`", kind.name());
@@ -146,15 +158,15 @@ fn syntax_errors_name_the_line() {
 fn unknown_keys_name_the_table_and_the_nearest_key() {
     assert_eq!(
         error("[server]\nbind = \"127.0.0.1:1\"\nbnd = 1\n"),
-        "health.toml:3: unknown key `bnd` in [server]; did you mean `bind`? (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized)"
+        "health.toml:3: unknown key `bnd` in [server]; did you mean `bind`? (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service)"
     );
     assert_eq!(
         error("[server]\nzzz = 1\n"),
-        "health.toml:2: unknown key `zzz` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized)"
+        "health.toml:2: unknown key `zzz` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service)"
     );
     assert_eq!(
         error("[servers]\n"),
-        "health.toml:1: unknown key `servers` at the top level; did you mean `server`? (expected one of: server, check)"
+        "health.toml:1: unknown key `servers` at the top level; did you mean `server`? (expected one of: server, check, notify)"
     );
 }
 
@@ -164,25 +176,25 @@ fn an_unknown_key_of_a_check_lists_only_its_kind_s_keys() {
         error(
             "[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\n[[check]]\nkind = \"s3\"\nbukcet = \"b\"\n"
         ),
-        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix; every check takes: kind, name, alias, timeout, critical, tags)"
+        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
     );
     // A key every check takes is suggested too, and a far-off one is not.
     assert_eq!(
         error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ncritcal = false\n"),
-        "health.toml:4: unknown key `critcal` in a `tcp` check; did you mean `critical`? (a `tcp` check takes: addr; every check takes: kind, name, alias, timeout, critical, tags)"
+        "health.toml:4: unknown key `critcal` in a `tcp` check; did you mean `critical`? (a `tcp` check takes: addr; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
     );
     assert_eq!(
         error("[[check]]\nkind = \"memory-cache\"\nsize = 3\n"),
-        "health.toml:3: unknown key `size` in a `memory-cache` check (a `memory-cache` check takes only the keys every check takes: kind, name, alias, timeout, critical, tags)"
+        "health.toml:3: unknown key `size` in a `memory-cache` check (a `memory-cache` check takes only the keys every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
     );
     // The keys that `disk` shares with `memory` are its keys too.
     assert_eq!(
         error("[[check]]\nkind = \"disk\"\npath = \"/\"\nwarn_at = 80.0\n"),
-        "health.toml:4: unknown key `warn_at` in a `disk` check; did you mean `warn-at`? (a `disk` check takes: path, warn-at, fail-at; every check takes: kind, name, alias, timeout, critical, tags)"
+        "health.toml:4: unknown key `warn_at` in a `disk` check; did you mean `warn-at`? (a `disk` check takes: path, warn-at, fail-at; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
     );
     assert_eq!(
         error("[[check]]\nkind = \"postgress\"\n"),
-        "health.toml:2: check #1: `kind`: unknown kind `postgress`; did you mean `postgres`? (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt)"
+        "health.toml:2: check #1: `kind`: unknown kind `postgress`; did you mean `postgres`? (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt, tls)"
     );
 }
 
@@ -224,7 +236,7 @@ fn missing_and_misplaced_kind_keys_name_the_check() {
     );
     assert_eq!(
         error("[[check]]\nkind = \"mongodb\"\n"),
-        "health.toml:2: check #1: `kind`: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt)"
+        "health.toml:2: check #1: `kind`: unknown kind `mongodb` (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt, tls)"
     );
     assert_eq!(
         error("[[check]]\nkind = \"s3\"\nalias = \"x\"\n"),
@@ -862,4 +874,68 @@ fn unauthorized_needs_tokens_and_a_known_value() {
         )
         .is_ok()
     );
+}
+
+#[test]
+fn the_drain_the_probes_and_the_service_name_are_read_and_validated() {
+    let default = parse_with("", &[]).unwrap();
+    assert_eq!(
+        (default.drain, default.probes),
+        (std::time::Duration::from_secs(5), false)
+    );
+    let config = parse_with(
+        "[server]\ndrain = \"0s\"\nprobes = true\nservice = \"orders\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (config.drain, config.probes),
+        (std::time::Duration::ZERO, true)
+    );
+    assert_eq!(
+        error("[server]\ndrain = \"2h\"\n"),
+        "health.toml:2: [server]: `drain`: must be at most 1h, not `2h`"
+    );
+    assert_eq!(
+        error("[server]\ndrain = \"soon\"\n"),
+        "health.toml:2: [server]: `drain`: must be a duration like `2s` or `500ms`, not `soon`"
+    );
+    assert_eq!(
+        error("[server]\n\nprobes = \"yes\"\n"),
+        "health.toml:3: [server]: `probes`: invalid type: string \"yes\", expected a boolean"
+    );
+    assert_eq!(
+        error("[server]\nservice = \" \"\n"),
+        "health.toml:2: [server]: `service`: must not be empty"
+    );
+}
+
+#[test]
+fn a_tls_check_refuses_settings_that_cannot_work() {
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:443\"\nwarn-days = 5\nfail-days = 9\n"),
+        "health.toml:5: check #1 (tls): `fail-days`: must not be above `warn-days` (9 > 5): the check would never warn"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"https://h\"\nstarttls = \"smtp\"\n"),
+        "health.toml:4: check #1 (tls): `starttls`: does not apply to an `https://` address, which speaks TLS at once"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:25\"\nstarttls = \"imap\"\n"),
+        "health.toml:4: check #1 (tls): `starttls`: must be one of smtp, postgres, not `imap`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:25\"\ntls = \"paranoid\"\n"),
+        "health.toml:4: check #1 (tls): `tls`: must be one of verify-full, verify-ca, insecure, not `paranoid`"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"tls\"\naddr = \"h:25\"\ntls-cert = \"c.pem\"\n"),
+        "health.toml:4: check #1 (tls): `tls-cert`: needs `tls-key` too: the client certificate's private key"
+    );
+    let config = parse_with(
+        "[[check]]\nkind = \"tls\"\naddr = \"mail.example.com:25\"\nstarttls = \"smtp\"\ntls-ca = \"ca.pem\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(config.checks, ["TlsCertificate"]);
 }

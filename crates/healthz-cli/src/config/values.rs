@@ -7,6 +7,7 @@
 //! validation error.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use healthz::redact::redact_url;
@@ -52,6 +53,72 @@ pub(super) fn duration(
             ),
         )
     })
+}
+
+/// A humantime duration no longer than `longest`: a value of thousands of years is a
+/// slip, and would overflow the clock arithmetic of the schedules it sets.
+///
+/// # Errors
+///
+/// Fails when the value is not a duration, or is longer than `longest`.
+pub(super) fn duration_up_to(
+    value: &Spanned<String>,
+    longest: Duration,
+    diagnostics: &Diagnostics<'_>,
+) -> Result<Duration, ConfigError> {
+    let parsed = duration(value, diagnostics)?;
+    if parsed > longest {
+        return Err(diagnostics.invalid(
+            value.span(),
+            format!(
+                "must be at most {}, not {}",
+                humantime::format_duration(longest),
+                diagnostics.shown(value)
+            ),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// A duration more than zero and no longer than `longest`.
+///
+/// # Errors
+///
+/// Fails when the value is not a duration, is zero or is longer than `longest`.
+pub(super) fn positive_duration_up_to(
+    value: &Spanned<String>,
+    longest: Duration,
+    diagnostics: &Diagnostics<'_>,
+) -> Result<Duration, ConfigError> {
+    let parsed = duration_up_to(value, longest, diagnostics)?;
+    if parsed.is_zero() {
+        return Err(diagnostics.invalid(value.span(), "must be more than zero"));
+    }
+    Ok(parsed)
+}
+
+/// A number from `range`'s start to its end.
+///
+/// # Errors
+///
+/// Fails when the value is outside the range.
+pub(super) fn within<T: Copy + PartialOrd + fmt::Display>(
+    value: &Spanned<T>,
+    range: RangeInclusive<T>,
+    diagnostics: &Diagnostics<'_>,
+) -> Result<T, ConfigError> {
+    let number = *value.get_ref();
+    if !range.contains(&number) {
+        return Err(diagnostics.invalid(
+            value.span(),
+            format!(
+                "must be from {} to {}, not {number}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(number)
 }
 
 /// A string that must not be blank.

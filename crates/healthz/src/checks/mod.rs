@@ -17,6 +17,7 @@
 //! | `RabbitMq` | `RabbitMQBackend` | `component` | connects, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the connection |
 //! | `Nats` | `NatsBackend` | `component` | connects, sends a request on a unique subject and answers it from its own subscription, compares the reply; optionally asks for the account's JetStream info |
 //! | `Mqtt` | `MqttBackend` | `component` | connects with a unique client id and a clean session, subscribes to a unique topic, publishes a unique QoS 1 message to it, receives it, compares, unsubscribes, disconnects |
+//! | `TlsCertificate` | `TlsCertificate` | `system` | connects (optionally with STARTTLS for SMTP or PostgreSQL), completes the TLS handshake and compares the days the server's certificate has left with warning and failure thresholds |
 //!
 //! A check touches nothing but its own uniquely named probe data and removes it even
 //! when the runner's timeout stops the check half-way (a short-lived program awaits
@@ -92,6 +93,8 @@ mod stream;
 mod threshold;
 #[cfg(feature = "rustls")]
 mod tls;
+#[cfg(feature = "tls")]
+mod tls_certificate;
 
 pub use cleanup::wait_for_cleanup;
 pub use filesystem::Filesystem;
@@ -147,6 +150,9 @@ pub use sqlite::Sqlite;
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use tls::{Tls, TlsMode};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls_certificate::{Starttls, TlsCertificate};
 
 /// An I/O error as a lower-case phrase without the OS error number, for messages:
 /// `Permission denied (os error 13)` → `permission denied`.

@@ -1,7 +1,9 @@
 //! `S3StorageBackend` on S3 and S3-compatible servers: [`S3Storage`].
 
 mod cleanup;
+mod credentials;
 mod error;
+mod xml;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -9,17 +11,21 @@ use std::time::Duration;
 
 use http::{Method, Response, StatusCode, Uri};
 use hyper::body::{Bytes, Incoming};
-use rusty_s3::{Bucket, Credentials, S3Action as _, UrlStyle};
+use rusty_s3::{Bucket, S3Action as _, UrlStyle};
 use url::{Host, Url};
 
 use self::cleanup::{Cleanup, ProbeObject};
+use self::credentials::{Aws, Provider};
 use super::InvalidUrl;
 use super::http_client::{self, HttpClient, read_body, unreachable};
-use crate::redact::{Redactor, redact_url};
-use crate::{CheckError, CheckResult, HealthCheck};
+use crate::redact::redact_url;
+use crate::{CheckError, CheckResult, HealthCheck, Secret};
 
 /// Where probe objects go unless [`S3Storage::prefix`] says otherwise.
 const DEFAULT_PREFIX: &str = "healthz/";
+
+/// The region unless [`S3Storage::region`] or the environment says otherwise.
+const DEFAULT_REGION: &str = "us-east-1";
 
 /// How many random bytes a probe object holds.
 const PROBE_LEN: usize = 64;
@@ -40,7 +46,8 @@ const SIGNATURE_TTL: Duration = Duration::from_secs(300);
 /// use healthz::checks::S3Storage;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// // AWS: region and credentials from the usual AWS_* environment variables.
+/// // AWS: region and credentials as the AWS SDKs find them (keys, a profile, the
+/// // pod's or task's role, the instance's role).
 /// let uploads = S3Storage::new("acme-uploads");
 /// // An S3-compatible server, configured in code.
 /// let minio = S3Storage::new("backups")
@@ -61,14 +68,33 @@ const SIGNATURE_TTL: Duration = Duration::from_secs(300);
 /// - **Endpoint**: `https://s3.<region>.amazonaws.com` unless
 ///   [`endpoint`](Self::endpoint) sets one. HTTPS needs the `rustls` feature.
 /// - **Region**: [`region`](Self::region), else `AWS_REGION`, else
-///   `AWS_DEFAULT_REGION`, else `us-east-1`.
+///   `AWS_DEFAULT_REGION`, else the profile's `region` (see below), else `us-east-1`.
 /// - **Addressing**: virtual-hosted (`bucket.host/key`) or path style (`host/bucket/key`),
 ///   set with [`path_style`](Self::path_style); unless set, path style for an endpoint
 ///   whose host is an IP address or `localhost`, virtual-hosted otherwise.
-/// - **Credentials**: [`credentials`](Self::credentials), else `AWS_ACCESS_KEY_ID`,
-///   `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` as they are when the check is
-///   built, else anonymous (unsigned) requests. The secret never shows in messages or
-///   in `Debug` output.
+/// - **Credentials**: [`credentials`](Self::credentials) or
+///   [`anonymous`](Self::anonymous), else the first source of the standard AWS
+///   credential chain that the environment sets up when the check is built (or
+///   [`environment`](Self::environment), when given):
+///   1. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`;
+///   2. the profile `AWS_PROFILE` names (`default` unless set) in `~/.aws/config` and
+///      `~/.aws/credentials` (or `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`):
+///      its keys, or the role it assumes with `role_arn` and `web_identity_token_file`;
+///   3. a web identity token (EKS IRSA: `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`,
+///      `AWS_ROLE_SESSION_NAME`) exchanged at STS (`AWS_ENDPOINT_URL_STS`, else
+///      `AWS_ENDPOINT_URL`, else the region's) with `AssumeRoleWithWebIdentity`;
+///   4. the container credentials endpoint: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
+///      (ECS), else `AWS_CONTAINER_CREDENTIALS_FULL_URI` (EKS Pod Identity: `https`, or
+///      `http` on loopback or the ECS or EKS agent), with the token of
+///      `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` or `AWS_CONTAINER_AUTHORIZATION_TOKEN`;
+///   5. EC2 instance metadata (IMDSv2; `AWS_EC2_METADATA_SERVICE_ENDPOINT`), unless
+///      `AWS_EC2_METADATA_DISABLED` is `true`.
+///
+///   Temporary credentials (3 to 5) are kept, and refreshed in the background from five
+///   minutes before they expire: a run waits for a fetch only when it has none that
+///   work. A source that is set up wrong or fails makes the check `unavailable: cannot
+///   get AWS credentials from <source>: …`. No secret or token ever shows in messages
+///   or in `Debug` output.
 ///
 /// When the runner's timeout stops a run after the put started, the probe object is
 /// still removed: dropping the run spawns a best-effort delete on the Tokio runtime
@@ -80,55 +106,29 @@ const SIGNATURE_TTL: Duration = Duration::from_secs(300);
 pub struct S3Storage {
     bucket: String,
     endpoint: Option<Url>,
-    region: String,
+    /// The region given in code, which wins over the environment's.
+    region: Option<String>,
     path_style: Option<bool>,
-    credentials: CredentialSource,
+    /// The credentials given in code (or none), which win over the environment's.
+    given: Option<Provider>,
+    aws: Aws,
     prefix: String,
     client: HttpClient,
 }
 
-/// Where the credentials came from, for `Debug` output.
-#[derive(Clone)]
-enum CredentialSource {
-    Given(Credentials),
-    Environment(Credentials),
-    Anonymous,
-}
-
-impl CredentialSource {
-    fn get(&self) -> Option<&Credentials> {
-        match self {
-            Self::Given(credentials) | Self::Environment(credentials) => Some(credentials),
-            Self::Anonymous => None,
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self {
-            Self::Given(_) => "given",
-            Self::Environment(_) => "from the environment",
-            Self::Anonymous => "anonymous",
-        }
-    }
-}
-
 impl S3Storage {
-    /// Checks `bucket`, which must exist: the check never creates it. Reads the region
-    /// and credentials from the standard AWS environment variables, if set.
+    /// Checks `bucket`, which must exist: the check never creates it. Finds the region
+    /// and credentials as the AWS SDKs do, in the process environment as it is now; it
+    /// fetches nothing until the first run.
     #[must_use]
     pub fn new(bucket: impl Into<String>) -> Self {
-        let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-            .into_iter()
-            .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        let credentials = Credentials::from_env()
-            .map_or(CredentialSource::Anonymous, CredentialSource::Environment);
         Self {
             bucket: bucket.into(),
             endpoint: None,
-            region,
+            region: None,
             path_style: None,
-            credentials,
+            given: None,
+            aws: Aws::from_process(),
             prefix: DEFAULT_PREFIX.to_owned(),
             client: HttpClient::new(),
         }
@@ -178,7 +178,7 @@ impl S3Storage {
     /// The bucket's region, used in the signature (`us-east-1`, `eu-west-1`…).
     #[must_use]
     pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = region.into();
+        self.region = Some(region.into());
         self
     }
 
@@ -191,14 +191,48 @@ impl S3Storage {
     }
 
     /// The access key ID and secret access key to sign with, instead of the
-    /// environment's.
+    /// credential chain's.
     #[must_use]
     pub fn credentials(
         mut self,
         access_key_id: impl Into<String>,
-        secret: impl Into<String>,
+        secret: impl Into<Secret>,
     ) -> Self {
-        self.credentials = CredentialSource::Given(Credentials::new(access_key_id, secret));
+        let secret = secret.into().into_inner();
+        self.given = Some(Provider::given(access_key_id.into(), secret));
+        self
+    }
+
+    /// Sends unsigned requests, for a bucket that anyone may write to: the credential
+    /// chain is not consulted.
+    #[must_use]
+    pub fn anonymous(mut self) -> Self {
+        self.given = Some(Provider::anonymous());
+        self
+    }
+
+    /// Finds the region and the credentials in `vars` instead of the process
+    /// environment: `vars` are the whole environment the credential chain sees
+    /// (`HOME` included, for `~/.aws`). For a check with a profile or role of its own
+    /// (`AWS_PROFILE`, `AWS_ROLE_ARN`…), and for tests, without changing the process's
+    /// environment.
+    ///
+    /// ```
+    /// use healthz::checks::S3Storage;
+    ///
+    /// let reports = S3Storage::new("reports").environment([
+    ///     ("AWS_PROFILE", "reporting"),
+    ///     ("AWS_CONFIG_FILE", "/etc/app/aws-config"),
+    /// ]);
+    /// ```
+    #[must_use]
+    pub fn environment<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = vars.into_iter();
+        self.aws = Aws::from_vars(vars.map(|(name, value)| (name.into(), value.into())));
         self
     }
 
@@ -210,11 +244,24 @@ impl S3Storage {
         self
     }
 
+    /// The region to sign with.
+    fn region_name(&self) -> &str {
+        self.region
+            .as_deref()
+            .or(self.aws.region.as_deref())
+            .unwrap_or(DEFAULT_REGION)
+    }
+
+    /// Where the credentials come from.
+    fn provider(&self) -> &Provider {
+        self.given.as_ref().unwrap_or(&self.aws.credentials)
+    }
+
     /// The endpoint as messages show it.
     fn shown_endpoint(&self) -> String {
         match &self.endpoint {
             Some(url) => redact_url(url.as_str()),
-            None => format!("https://s3.{}.amazonaws.com/", self.region),
+            None => format!("https://s3.{}.amazonaws.com/", self.region_name()),
         }
     }
 
@@ -222,7 +269,7 @@ impl S3Storage {
     fn address(&self) -> Result<Bucket, CheckError> {
         let endpoint = match &self.endpoint {
             Some(url) => url.clone(),
-            None => default_endpoint(&self.region)?,
+            None => default_endpoint(self.region_name())?,
         };
         let path_style = self.path_style.unwrap_or_else(|| is_local(endpoint.host()));
         let style = if path_style {
@@ -230,25 +277,14 @@ impl S3Storage {
         } else {
             UrlStyle::VirtualHost
         };
-        Bucket::new(endpoint, style, self.bucket.clone(), self.region.clone()).map_err(|e| {
+        let region = self.region_name().to_owned();
+        Bucket::new(endpoint, style, self.bucket.clone(), region).map_err(|e| {
             CheckError::unavailable(format!(
                 "cannot address bucket {:?} at {}: {e}",
                 self.bucket,
                 self.shown_endpoint()
             ))
         })
-    }
-
-    /// Knows the secret, to mask it in any text that came from the server.
-    fn redactor(&self) -> Redactor {
-        let mut redactor = Redactor::default();
-        if let Some(credentials) = self.credentials.get() {
-            redactor.add_secret(credentials.secret());
-            if let Some(token) = credentials.token() {
-                redactor.add_secret(token);
-            }
-        }
-        redactor
     }
 
     async fn send(
@@ -268,9 +304,9 @@ impl fmt::Debug for S3Storage {
         f.debug_struct("S3Storage")
             .field("bucket", &self.bucket)
             .field("endpoint", &self.shown_endpoint())
-            .field("region", &self.region)
+            .field("region", &self.region_name())
             .field("path_style", &self.path_style)
-            .field("credentials", &self.credentials.describe())
+            .field("credentials", &self.provider().describe())
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
@@ -279,7 +315,8 @@ impl fmt::Debug for S3Storage {
 impl HealthCheck for S3Storage {
     async fn check(&self) -> CheckResult {
         let bucket = self.address()?;
-        let credentials = self.credentials.get();
+        let credentials = self.provider().get().await?;
+        let credentials = credentials.as_ref();
         let key = format!(
             "{}probe-{:016x}{:016x}",
             self.prefix,
@@ -305,13 +342,13 @@ impl HealthCheck for S3Storage {
         if !response.status().is_success() {
             // A refused put wrote nothing.
             probe.disarm();
-            return Err(self.refused("write", &key, response).await);
+            return Err(self.refused("write", &key, response, credentials).await);
         }
 
         let get = bucket.get_object(credentials, &key).sign(SIGNATURE_TTL);
         let response = self.send(Method::GET, get, Bytes::new()).await?;
         if !response.status().is_success() {
-            return Err(self.refused("read back", &key, response).await);
+            return Err(self.refused("read back", &key, response, credentials).await);
         }
         let read = read_body(response.into_body(), PROBE_LEN * 16).await?;
         if read != contents {
@@ -325,7 +362,7 @@ impl HealthCheck for S3Storage {
         let delete = bucket.delete_object(credentials, &key).sign(SIGNATURE_TTL);
         let response = self.send(Method::DELETE, delete, Bytes::new()).await?;
         if !response.status().is_success() {
-            return Err(self.refused("delete", &key, response).await);
+            return Err(self.refused("delete", &key, response, credentials).await);
         }
         probe.disarm();
 
@@ -337,7 +374,7 @@ impl HealthCheck for S3Storage {
                 "{object} still exists after it was deleted"
             ))),
             _ => Err(self
-                .refused("confirm the deletion of", &key, response)
+                .refused("confirm the deletion of", &key, response, credentials)
                 .await),
         }
     }

@@ -13,7 +13,8 @@ use crate::redact::{Redactor, redact_url};
     feature = "nats",
     feature = "mqtt",
     feature = "memcached",
-    feature = "celery"
+    feature = "celery",
+    feature = "tls"
 ))]
 pub(crate) use parse::{Scheme, Target};
 
@@ -48,7 +49,8 @@ impl InvalidUrl {
             feature = "rabbitmq",
             feature = "nats",
             feature = "mqtt",
-            feature = "celery"
+            feature = "celery",
+            feature = "tls"
         )),
         allow(dead_code)
     )]
@@ -67,10 +69,11 @@ impl InvalidUrl {
     feature = "nats",
     feature = "mqtt",
     feature = "memcached",
-    feature = "celery"
+    feature = "celery",
+    feature = "tls"
 ))]
-// Each kind uses what it needs of a target: a build with only some kinds leaves the
-// rest unused, and dead code is told apart in the build with all of them.
+// Each check uses its own part of a target, so a build with only some of them leaves
+// parts unused; the build with every feature is the one that finds dead code.
 #[cfg_attr(not(feature = "full"), allow(dead_code))]
 mod parse {
     use percent_encoding::percent_decode_str;

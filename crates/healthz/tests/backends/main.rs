@@ -47,3 +47,5 @@ mod remote;
 mod s3;
 #[cfg(all(feature = "rustls", any(feature = "postgres", feature = "mysql")))]
 mod sql_tls;
+#[cfg(feature = "tls")]
+mod tls_certificate;

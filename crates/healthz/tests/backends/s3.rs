@@ -10,6 +10,8 @@
 //! unreachable; only `HEALTHZ_SKIP_BACKEND_TESTS=s3` (or `all`) skips them, and CI
 //! never sets it.
 
+mod credentials;
+
 use crate::backend;
 use crate::net;
 use std::sync::{Arc, Mutex};
@@ -191,42 +193,63 @@ async fn a_round_trip_works_and_leaves_nothing_behind_even_when_cut_short() {
     assert_eq!(body.as_ref(), SENTINEL, "the sentinel object was touched");
 }
 
-/// A TCP proxy to the S3 server that never answers a `GET`: a probe through it puts
-/// its object, then hangs reading it back until the runner's timeout stops it, which
-/// leaves the object to the background clean-up. Every request of the check's client
-/// opens a connection of its own, so the first bytes of a connection tell its method.
-async fn proxy_holding_gets(endpoint: &str) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// A TCP proxy on loopback to the S3 server, which records the request line of every
+/// request. Every request of the check's client opens a connection of its own, so the
+/// first bytes of a connection are its request line.
+struct Proxy {
+    url: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
 
-    let upstream = endpoint
-        .split_once("://")
-        .map_or(endpoint, |(_, rest)| rest)
-        .trim_end_matches('/')
-        .to_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((mut client, _)) = listener.accept().await {
-            let mut first = vec![0; 64 * 1024];
-            let Ok(n @ 1..) = client.read(&mut first).await else {
-                continue;
-            };
-            if first.starts_with(b"GET ") {
-                held.push(client);
-                continue;
-            }
-            let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
-                continue;
-            };
-            tokio::spawn(async move {
-                if server.write_all(&first[..n]).await.is_ok() {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+impl Proxy {
+    /// Passes every request on, except those whose request line `hold` picks: it keeps
+    /// their connections open and never answers them.
+    async fn start(endpoint: &str, hold: fn(&str) -> bool) -> Self {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+        let upstream = endpoint
+            .split_once("://")
+            .map_or(endpoint, |(_, rest)| rest)
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&lines);
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut first = vec![0; 64 * 1024];
+                let Ok(n @ 1..) = client.read(&mut first).await else {
+                    continue;
+                };
+                let text = String::from_utf8_lossy(&first[..n]);
+                let line = text.lines().next().unwrap_or_default().to_owned();
+                record.lock().unwrap().push(line.clone());
+                if hold(&line) {
+                    held.push(client);
+                    continue;
                 }
-            });
+                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    if server.write_all(&first[..n]).await.is_ok() {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Self {
+            url: format!("http://{addr}"),
+            lines,
         }
-    });
-    format!("http://{addr}")
+    }
+
+    /// The request lines it has seen since the last call.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lines.lock().unwrap())
+    }
 }
 
 /// A short-lived program (the CLI's `healthz check`) runs its checks and drops
@@ -242,7 +265,10 @@ fn a_short_lived_program_waits_for_the_clean_up_of_a_probe_cut_short() {
         .unwrap();
     let (bucket, proxy) = service.block_on(async {
         let bucket = admin.create_bucket().await;
-        (bucket, proxy_holding_gets(&admin.endpoint).await)
+        // A probe through this proxy puts its object, then hangs reading it back until the
+        // runner's timeout stops it, which leaves the object to the background clean-up.
+        let proxy = Proxy::start(&admin.endpoint, |line| line.starts_with("GET ")).await;
+        (bucket, proxy.url)
     });
 
     let program = tokio::runtime::Builder::new_current_thread()
@@ -300,9 +326,7 @@ async fn refused_credentials_are_unavailable_and_the_secret_never_shows() {
             )
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let addr = backend::serve(router).await;
     let stand_in = |bucket: &str| {
         S3Storage::new(bucket)
             .endpoint(&format!("http://{addr}"))
@@ -369,7 +393,8 @@ async fn nothing_listening_is_unavailable_at_once() {
     let addr = net::closed_port();
     let check = S3Storage::new("uploads")
         .endpoint(&format!("http://{addr}"))
-        .unwrap();
+        .unwrap()
+        .anonymous();
     let (report, elapsed) = run_one(check, Duration::from_secs(5)).await;
     assert_eq!(
         report.checks[0].outcome.text(),
@@ -388,7 +413,8 @@ async fn a_hung_server_times_out_and_frees_the_runner() {
         .check_with(
             S3Storage::new("uploads")
                 .endpoint(&format!("http://{}", hung.addr()))
-                .unwrap(),
+                .unwrap()
+                .anonymous(),
             CheckOptions::new().name("S3StorageBackend[hung]"),
         )
         .check(admin.check(&bucket))

@@ -30,19 +30,20 @@ mod remote;
 mod s3;
 mod shared;
 mod sql;
+mod tls_certificate;
 mod usage;
 
 use healthz::checks::{
     Celery, DiskUsage, DnsLookup, Filesystem, HttpEndpoint, Memcached, MemoryCache, MemoryUsage,
     Mqtt, MySql, Nats, Postgres, RabbitMq, RedisCache, RedisPing, RemoteHealth, S3Storage, Sqlite,
-    TcpConnect,
+    TcpConnect, TlsCertificate,
 };
 
 pub(super) use context::Context;
 pub(super) use kind::AnyKind;
 
 /// Every kind, in the order messages list them.
-pub(super) static ALL: [AnyKind; 19] = [
+pub(super) static ALL: [AnyKind; 20] = [
     AnyKind::of::<Sqlite>(),
     AnyKind::of::<Postgres>(),
     AnyKind::of::<MySql>(),
@@ -62,6 +63,7 @@ pub(super) static ALL: [AnyKind; 19] = [
     AnyKind::of::<RabbitMq>(),
     AnyKind::of::<Nats>(),
     AnyKind::of::<Mqtt>(),
+    AnyKind::of::<TlsCertificate>(),
 ];
 
 /// The kind called `name`, if any.

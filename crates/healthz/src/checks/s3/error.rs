@@ -3,21 +3,26 @@
 
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
+use rusty_s3::Credentials;
 
 use super::S3Storage;
+use super::xml::xml_text;
 use crate::CheckError;
 use crate::checks::http_client::read_body;
+use crate::redact::Redactor;
 
 /// The most of an error answer the check reads.
 const MAX_ERROR_BODY: usize = 64 << 10;
 
 impl S3Storage {
-    /// The error for an answer that refused a step, from the S3 error code it holds.
+    /// The error for an answer that refused a step, from the S3 error code it holds,
+    /// with the `credentials` the request was signed with masked.
     pub(super) async fn refused(
         &self,
         step: &str,
         key: &str,
         response: Response<Incoming>,
+        credentials: Option<&Credentials>,
     ) -> CheckError {
         let status = response.status();
         let body = read_body(response.into_body(), MAX_ERROR_BODY)
@@ -60,39 +65,19 @@ impl S3Storage {
                 _ => format!("cannot {step} {object}: S3 answered {}", status.as_u16()),
             },
         };
-        CheckError::unavailable(self.redactor().redact(&text))
+        CheckError::unavailable(redactor(credentials).redact(&text))
     }
 }
 
-/// The text of the first `<tag>…</tag>` in an S3 error document.
-fn xml_text(body: &str, tag: &str) -> Option<String> {
-    let open = format!("<{tag}>");
-    let start = body.find(&open)? + open.len();
-    let end = start + body[start..].find(&format!("</{tag}>"))?;
-    let text = body[start..end]
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&");
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_documents_are_read() {
-        let body = "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code>\
-                    <Message>The request signature we calculated does not match &amp; so on</Message></Error>";
-        assert_eq!(xml_text(body, "Code").unwrap(), "SignatureDoesNotMatch");
-        assert_eq!(
-            xml_text(body, "Message").unwrap(),
-            "The request signature we calculated does not match & so on"
-        );
-        assert_eq!(xml_text(body, "Key"), None);
-        assert_eq!(xml_text("<Code></Code>", "Code"), None);
+/// Knows the secret and the session token, to mask them in any text that came from
+/// the server.
+fn redactor(credentials: Option<&Credentials>) -> Redactor {
+    let mut redactor = Redactor::default();
+    if let Some(credentials) = credentials {
+        redactor.add_secret(credentials.secret());
+        if let Some(token) = credentials.token() {
+            redactor.add_secret(token);
+        }
     }
+    redactor
 }
