@@ -170,7 +170,10 @@ fn describe_io_text(text: &str) -> String {
 /// The TLS failure somewhere in `error` (a rustls error inside a client's error),
 /// described in TLS terms: `TLS: client certificate required`. `None` when it holds
 /// none, and always without the `rustls` feature.
-#[cfg_attr(not(feature = "memcached"), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "memcached", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     #[cfg(feature = "rustls")]
     {

@@ -1,9 +1,16 @@
 //! `DatabaseBackend` on MySQL and MariaDB: [`MySql`].
 
-use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
+use sqlx::mysql::{
+    MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlPool, MySqlSslMode,
+};
 use sqlx::{AssertSqlSafe, Connection, Row};
 
+#[cfg(feature = "rustls")]
+use super::sql::tls::{Param, TlsParams};
 use super::sql::{Dialect, Failure, probe_table_name, probe_value, sql_check, sql_state};
+use super::target::Scheme;
+#[cfg(feature = "rustls")]
+use super::{TlsMode, tls::TlsPem};
 
 /// SQLSTATE of "cannot execute statement in a READ ONLY transaction".
 const READ_ONLY_TRANSACTION: &str = "25006";
@@ -43,6 +50,34 @@ sql_check! {
     /// ```
     ///
     /// Its `Debug` output and its messages show the URL with the password masked.
+    ///
+    /// # TLS
+    ///
+    /// With the `rustls` feature, the URL's `ssl-mode`, `ssl-ca`, `ssl-cert` and
+    /// `ssl-key` are understood as MySQL's client names them, as in this check of an
+    /// Amazon RDS database against the RDS certificate bundle:
+    ///
+    /// ```no_run
+    /// use healthz::checks::MySql;
+    ///
+    /// let check = MySql::new(
+    ///     "mysql://app:secret@db.xxxx.rds.amazonaws.com/app\
+    ///      ?ssl-mode=VERIFY_IDENTITY&ssl-ca=/etc/ssl/rds-global-bundle.pem",
+    /// )?;
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    ///
+    /// `VERIFY_IDENTITY` verifies the certificate's chain and its host name,
+    /// `VERIFY_CA` the chain only, `REQUIRED` nothing (the connection is encrypted, to
+    /// whoever answers); `PREFERRED`, sqlx's default, uses TLS without verifying when
+    /// the server offers it. A chain is trusted when it leads to the `ssl-ca` file, the
+    /// system's trust store or the bundled web roots. The same can be said with
+    /// [`tls`](MySql::tls). A failure reads `unavailable: TLS: …`: `certificate not
+    /// trusted (unknown issuer)`, `host name mismatch: certificate is for db.internal,
+    /// not 10.0.0.5`, `certificate expired 3 days ago`, `server does not support TLS`.
+    ///
+    /// Without the `rustls` feature, a URL that requires TLS (`REQUIRED`, `VERIFY_CA`,
+    /// `VERIFY_IDENTITY`) is an [`InvalidUrl`](crate::checks::InvalidUrl) that names it.
     pub struct MySql(SqlCheck<sqlx::MySql>);
 
     /// Checks on the check's own connection to `url` (`mysql://` or `mariadb://`),
@@ -50,15 +85,16 @@ sql_check! {
     /// never touches the network.
     ///
     /// ```
-    /// let check = healthz::checks::MySql::new("mysql://root:secret@localhost/test")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
+    /// let check = healthz::checks::MySql::new("mysql://root:s3cr3t@localhost/test")?;
+    /// assert!(!format!("{check:?}").contains("s3cr3t"));
     /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
     /// Returns [`InvalidUrl`](crate::checks::InvalidUrl) when the URL is not a MySQL URL
-    /// sqlx can use.
+    /// sqlx can use, when it names `ssl-cert` without `ssl-key` or the other way round,
+    /// and, without the `rustls` feature, when it requires TLS.
     pub fn new(url: &str);
 
     /// Checks on a connection from the application's pool, so the check sees what the
@@ -76,10 +112,84 @@ sql_check! {
     /// # Ok(()) }
     /// ```
     pub fn from_pool(pool: MySqlPool);
+
+    /// Speaks TLS to the database as `tls` says, on the check's own connection (a check
+    /// made with [`from_pool`](Self::from_pool) has its pool's TLS, and this changes
+    /// nothing there).
+    ///
+    /// `tls` wins over the URL: its mode replaces `ssl-mode`, and its CA file and client
+    /// certificate replace `ssl-ca`, `ssl-cert` and `ssl-key`, which still count where
+    /// `tls` names none.
+    ///
+    /// ```
+    /// use healthz::checks::{MySql, Tls};
+    ///
+    /// let check = MySql::new("mysql://app:secret@db.internal/shop")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/db-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    pub fn tls(tls: Tls);
 }
 
 impl Dialect for sqlx::MySql {
-    const SCHEMES: &'static [&'static str] = &["mysql", "mariadb"];
+    // sqlx reaches `localhost` for a URL without a host.
+    const SCHEMES: &'static [Scheme] = &[
+        Scheme::plain("mysql", 3306).or_no_host(),
+        Scheme::plain("mariadb", 3306).or_no_host(),
+    ];
+
+    #[cfg(feature = "rustls")]
+    const TLS_PARAMS: TlsParams = TlsParams {
+        ca: Param {
+            names: &["ssl-ca", "sslca"],
+            env: None,
+        },
+        cert: Param {
+            names: &["ssl-cert", "sslcert"],
+            env: None,
+        },
+        key: Param {
+            names: &["ssl-key", "sslkey"],
+            env: None,
+        },
+    };
+
+    #[cfg(not(feature = "rustls"))]
+    fn required_tls(options: &MySqlConnectOptions) -> Option<&'static str> {
+        match options.get_ssl_mode() {
+            MySqlSslMode::Required => Some("ssl-mode=REQUIRED"),
+            MySqlSslMode::VerifyCa => Some("ssl-mode=VERIFY_CA"),
+            MySqlSslMode::VerifyIdentity => Some("ssl-mode=VERIFY_IDENTITY"),
+            MySqlSslMode::Disabled | MySqlSslMode::Preferred => None,
+        }
+    }
+
+    #[cfg(feature = "rustls")]
+    fn tls_mode(options: &MySqlConnectOptions) -> Option<TlsMode> {
+        match options.get_ssl_mode() {
+            MySqlSslMode::Required => Some(TlsMode::Insecure),
+            MySqlSslMode::VerifyCa => Some(TlsMode::VerifyCa),
+            MySqlSslMode::VerifyIdentity => Some(TlsMode::VerifyFull),
+            MySqlSslMode::Disabled | MySqlSslMode::Preferred => None,
+        }
+    }
+
+    #[cfg(feature = "rustls")]
+    fn with_tls(options: MySqlConnectOptions, mode: TlsMode, pem: TlsPem) -> MySqlConnectOptions {
+        let options = options
+            .ssl_mode(match mode {
+                TlsMode::VerifyFull => MySqlSslMode::VerifyIdentity,
+                TlsMode::VerifyCa => MySqlSslMode::VerifyCa,
+                TlsMode::Insecure => MySqlSslMode::Required,
+            })
+            .ssl_ca_from_pem(pem.roots);
+        match pem.client {
+            Some((cert, key)) => options
+                .ssl_client_cert_from_pem(cert)
+                .ssl_client_key_from_pem(key.expose()),
+            None => options,
+        }
+    }
 
     async fn probe(conn: &mut MySqlConnection, write: bool) -> Result<(), Failure> {
         let one: i64 = sqlx::query_scalar("SELECT 1")

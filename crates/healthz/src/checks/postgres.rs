@@ -1,9 +1,14 @@
 //! `DatabaseBackend` on PostgreSQL: [`Postgres`].
 
-use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgSslMode};
 use sqlx::{AssertSqlSafe, Connection};
 
+#[cfg(feature = "rustls")]
+use super::sql::tls::{Param, TlsParams};
 use super::sql::{Dialect, Failure, probe_table_name, probe_value, sql_check, sql_state};
+use super::target::Scheme;
+#[cfg(feature = "rustls")]
+use super::{TlsMode, tls::TlsPem};
 
 /// SQLSTATE `read_only_sql_transaction`: a read-only transaction or a hot standby.
 const READ_ONLY_SQL_TRANSACTION: &str = "25006";
@@ -35,6 +40,36 @@ sql_check! {
     /// ```
     ///
     /// Its `Debug` output and its messages show the URL with the password masked.
+    ///
+    /// # TLS
+    ///
+    /// With the `rustls` feature, the URL's `sslmode`, `sslrootcert`, `sslcert` and
+    /// `sslkey` are understood as libpq names them, as in this check of an Amazon RDS
+    /// database against the RDS certificate bundle:
+    ///
+    /// ```no_run
+    /// use healthz::checks::Postgres;
+    ///
+    /// let check = Postgres::new(
+    ///     "postgres://app:secret@db.xxxx.rds.amazonaws.com/app\
+    ///      ?sslmode=verify-full&sslrootcert=/etc/ssl/rds-global-bundle.pem",
+    /// )?;
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    ///
+    /// `verify-full` verifies the certificate's chain and its host name, `verify-ca` the
+    /// chain only, `require` nothing (the connection is encrypted, to whoever answers,
+    /// even with an `sslrootcert`, which makes libpq verify the chain);
+    /// `prefer`, sqlx's default, tries TLS without verifying and falls back to plain.
+    /// A chain is trusted when it leads to the `sslrootcert` file, the system's trust
+    /// store or the bundled web roots (libpq trusts the file alone). The same can be
+    /// said with [`tls`](Postgres::tls). A failure reads `unavailable: TLS: …`:
+    /// `certificate not trusted (unknown issuer)`, `host name mismatch: certificate is
+    /// for db.internal, not 10.0.0.5`, `certificate expired 3 days ago`, `server does
+    /// not support TLS`.
+    ///
+    /// Without the `rustls` feature, a URL that requires TLS (`require`, `verify-ca`,
+    /// `verify-full`) is an [`InvalidUrl`](crate::checks::InvalidUrl) that names it.
     pub struct Postgres(SqlCheck<sqlx::Postgres>);
 
     /// Checks on the check's own connection to `url` (`postgres://` or
@@ -42,15 +77,16 @@ sql_check! {
     /// Building the check never touches the network.
     ///
     /// ```
-    /// let check = healthz::checks::Postgres::new("postgres://app:secret@localhost/orders")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
+    /// let check = healthz::checks::Postgres::new("postgres://app:s3cr3t@localhost/orders")?;
+    /// assert!(!format!("{check:?}").contains("s3cr3t"));
     /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
     /// Returns [`InvalidUrl`](crate::checks::InvalidUrl) when the URL is not a PostgreSQL URL
-    /// sqlx can use.
+    /// sqlx can use, when it names `sslcert` without `sslkey` or the other way round,
+    /// and, without the `rustls` feature, when it requires TLS.
     pub fn new(url: &str);
 
     /// Checks on a connection from the application's pool, so the check sees what the
@@ -68,10 +104,85 @@ sql_check! {
     /// # Ok(()) }
     /// ```
     pub fn from_pool(pool: PgPool);
+
+    /// Speaks TLS to the database as `tls` says, on the check's own connection (a check
+    /// made with [`from_pool`](Self::from_pool) has its pool's TLS, and this changes
+    /// nothing there).
+    ///
+    /// `tls` wins over the URL: its mode replaces `sslmode`, and its CA file and client
+    /// certificate replace `sslrootcert`, `sslcert` and `sslkey`, which still count where
+    /// `tls` names none.
+    ///
+    /// ```
+    /// use healthz::checks::{Postgres, Tls};
+    ///
+    /// let check = Postgres::new("postgres://app:secret@db.internal/orders")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/db-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    pub fn tls(tls: Tls);
 }
 
 impl Dialect for sqlx::Postgres {
-    const SCHEMES: &'static [&'static str] = &["postgres", "postgresql"];
+    // sqlx reaches the local server (its socket, if there is one) for a URL without a
+    // host, as libpq does.
+    const SCHEMES: &'static [Scheme] = &[
+        Scheme::plain("postgres", 5432).or_no_host(),
+        Scheme::plain("postgresql", 5432).or_no_host(),
+    ];
+
+    #[cfg(feature = "rustls")]
+    const TLS_PARAMS: TlsParams = TlsParams {
+        ca: Param {
+            names: &["sslrootcert", "ssl-root-cert", "ssl-ca"],
+            env: Some("PGSSLROOTCERT"),
+        },
+        cert: Param {
+            names: &["sslcert", "ssl-cert"],
+            env: Some("PGSSLCERT"),
+        },
+        key: Param {
+            names: &["sslkey", "ssl-key"],
+            env: Some("PGSSLKEY"),
+        },
+    };
+
+    #[cfg(not(feature = "rustls"))]
+    fn required_tls(options: &PgConnectOptions) -> Option<&'static str> {
+        match options.get_ssl_mode() {
+            PgSslMode::Require => Some("sslmode=require"),
+            PgSslMode::VerifyCa => Some("sslmode=verify-ca"),
+            PgSslMode::VerifyFull => Some("sslmode=verify-full"),
+            PgSslMode::Disable | PgSslMode::Allow | PgSslMode::Prefer => None,
+        }
+    }
+
+    #[cfg(feature = "rustls")]
+    fn tls_mode(options: &PgConnectOptions) -> Option<TlsMode> {
+        match options.get_ssl_mode() {
+            PgSslMode::Require => Some(TlsMode::Insecure),
+            PgSslMode::VerifyCa => Some(TlsMode::VerifyCa),
+            PgSslMode::VerifyFull => Some(TlsMode::VerifyFull),
+            PgSslMode::Disable | PgSslMode::Allow | PgSslMode::Prefer => None,
+        }
+    }
+
+    #[cfg(feature = "rustls")]
+    fn with_tls(options: PgConnectOptions, mode: TlsMode, pem: TlsPem) -> PgConnectOptions {
+        let options = options
+            .ssl_mode(match mode {
+                TlsMode::VerifyFull => PgSslMode::VerifyFull,
+                TlsMode::VerifyCa => PgSslMode::VerifyCa,
+                TlsMode::Insecure => PgSslMode::Require,
+            })
+            .ssl_root_cert_from_pem(pem.roots);
+        match pem.client {
+            Some((cert, key)) => options
+                .ssl_client_cert_from_pem(cert)
+                .ssl_client_key_from_pem(key.expose()),
+            None => options,
+        }
+    }
 
     async fn probe(conn: &mut PgConnection, write: bool) -> Result<(), Failure> {
         let one: i32 = sqlx::query_scalar("SELECT 1")
@@ -135,4 +246,19 @@ async fn write_probe(conn: &mut PgConnection) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_without_a_host_are_left_to_sqlx() {
+        Postgres::new("postgres:///orders").unwrap();
+        Postgres::new("postgresql://%2Frun%2Fpostgresql/orders").unwrap();
+        assert_eq!(
+            Postgres::new("mysql:///orders").unwrap_err().reason,
+            "expected postgres:// or postgresql://"
+        );
+    }
 }

@@ -1,6 +1,9 @@
-//! What the PostgreSQL and MySQL checks share: where the connection comes from, how a
-//! probe's failure becomes a redacted [`CheckError`], the probe data's names, and the
-//! public check type around it all ([`sql_check!`]).
+//! What the PostgreSQL and MySQL checks share: where the connection comes from, its
+//! TLS ([`tls`]), how a probe's failure becomes a redacted [`CheckError`], the probe
+//! data's names, and the public check type around it all ([`sql_check!`]).
+
+#[cfg(feature = "rustls")]
+pub(crate) mod tls;
 
 use std::fmt;
 use std::future::Future;
@@ -10,14 +13,41 @@ use sqlx::{ConnectOptions, Connection, Database, Pool};
 
 use super::InvalidUrl;
 use super::kept::Kept;
+use super::target::{Scheme, Target};
+use crate::Secret;
 use crate::error::CheckError;
-use crate::redact::{Redactor, redact_url};
+use crate::redact::Redactor;
+
+/// A check's own connection options: what sqlx parsed from the URL.
+pub(crate) type Options<DB> = <<DB as Database>::Connection as Connection>::Options;
 
 /// A database the checks know how to probe. Implemented in `postgres.rs` and
 /// `mysql.rs`.
 pub(crate) trait Dialect: Database {
     /// The URL schemes this database accepts (`postgres`, `postgresql`).
-    const SCHEMES: &'static [&'static str];
+    const SCHEMES: &'static [Scheme];
+
+    /// Where the URL names the TLS files.
+    #[cfg(feature = "rustls")]
+    const TLS_PARAMS: tls::TlsParams;
+
+    /// The TLS mode of `options` (the URL's, or sqlx's default) as the URL writes it
+    /// (`sslmode=verify-full`), when it requires TLS.
+    #[cfg(not(feature = "rustls"))]
+    fn required_tls(options: &Options<Self>) -> Option<&'static str>;
+
+    /// The TLS mode of `options` (the URL's, or sqlx's default) when it requires TLS.
+    #[cfg(feature = "rustls")]
+    fn tls_mode(options: &Options<Self>) -> Option<super::TlsMode>;
+
+    /// `options` with TLS in `mode`, trusting the roots of `pem` besides the bundled
+    /// web roots and presenting its client certificate.
+    #[cfg(feature = "rustls")]
+    fn with_tls(
+        options: Options<Self>,
+        mode: super::TlsMode,
+        pem: super::tls::TlsPem,
+    ) -> Options<Self>;
 
     /// `SELECT 1` and check the row; with `write`, also the write probe.
     fn probe(
@@ -37,6 +67,9 @@ pub(crate) enum Failure {
     ReadOnly(String),
     /// The database answered something other than what the probe expected.
     Unexpected(String),
+    /// The TLS files cannot be used: the whole public message.
+    #[cfg(feature = "rustls")]
+    TlsSetup(String),
 }
 
 impl Failure {
@@ -63,6 +96,9 @@ impl Failure {
 
     fn into_check_error(self, redactor: &Redactor) -> CheckError {
         match self {
+            Self::Sql { error, .. } if let Some(tls) = tls_failure(&error) => {
+                CheckError::unavailable(redactor.redact(&tls))
+            }
             Self::Sql { doing, error } => {
                 let text = redactor.redact(&error_text(&error));
                 match error {
@@ -82,8 +118,21 @@ impl Failure {
                 redactor.redact(&detail)
             )),
             Self::Unexpected(message) => CheckError::unexpected_result(redactor.redact(&message)),
+            #[cfg(feature = "rustls")]
+            Self::TlsSetup(message) => CheckError::unavailable(message),
         }
     }
+}
+
+/// The TLS failure in `error`, in TLS terms: rustls' own error anywhere in its sources
+/// (a failed handshake comes as an I/O error holding it), or sqlx's words for one it
+/// finds itself (`server does not support TLS`, when a PostgreSQL server answers `N` to
+/// the request for TLS or a MySQL server does not offer it).
+fn tls_failure(error: &sqlx::Error) -> Option<String> {
+    super::tls_failure(error).or_else(|| match error {
+        sqlx::Error::Tls(error) => Some(format!("TLS: {}", super::lower_first(&error.to_string()))),
+        _ => None,
+    })
 }
 
 /// The error's own text, without sqlx's generic prefixes ("error returned from
@@ -118,59 +167,104 @@ pub(crate) fn probe_value() -> String {
 }
 
 /// Where the connection comes from.
-enum Source<DB: Database> {
+enum Source<DB: Dialect> {
     /// The application's pool.
     Pool(Pool<DB>),
     /// The check's own connection, made on first use and kept while it works.
     Own {
-        options: <DB::Connection as Connection>::Options,
+        /// A secret: sqlx's options hold the password, and show it in their `Debug`.
+        options: Secret<Options<DB>>,
+        #[cfg(feature = "rustls")]
+        tls: tls::SqlTls,
         connection: Kept<DB::Connection>,
     },
 }
 
-/// A database check: a connection source, what to probe, and how to redact.
+// By hand: a derived `Debug` would ask for one of sqlx's connection types too, which
+// have none.
+impl<DB: Dialect> fmt::Debug for Source<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pool(pool) => f.debug_tuple("Pool").field(pool).finish(),
+            Self::Own {
+                options,
+                #[cfg(feature = "rustls")]
+                tls,
+                connection,
+            } => {
+                let mut own = f.debug_struct("Own");
+                own.field("options", options);
+                #[cfg(feature = "rustls")]
+                own.field("tls", tls);
+                own.field("connection", connection).finish()
+            }
+        }
+    }
+}
+
+/// A database check: what it shows of its target, what to probe, a connection source,
+/// and how to redact.
+#[derive(Debug)]
 pub(crate) struct SqlCheck<DB: Dialect> {
-    source: Source<DB>,
-    write_probe: bool,
-    redactor: Redactor,
-    /// What `Debug` shows: the redacted URL, or that the application's pool is used.
+    /// The redacted URL, or that the application's pool is used.
+    // Read by `Debug` alone, which dead-code analysis does not count.
+    #[allow(dead_code)]
     target: String,
+    write_probe: bool,
+    source: Source<DB>,
+    redactor: Redactor,
 }
 
 impl<DB: Dialect> SqlCheck<DB> {
     pub(crate) fn from_pool(pool: Pool<DB>) -> Self {
         Self {
-            source: Source::Pool(pool),
-            write_probe: false,
-            redactor: Redactor::default(),
             target: "the application's pool".to_owned(),
+            write_probe: false,
+            source: Source::Pool(pool),
+            redactor: Redactor::default(),
         }
     }
 
     /// Parses the URL; connects only when the check first runs.
     pub(crate) fn from_url(url: &str) -> Result<Self, InvalidUrl> {
-        let scheme = url.split_once("://").map(|(scheme, _)| scheme);
-        if !scheme.is_some_and(|scheme| DB::SCHEMES.contains(&scheme)) {
-            let schemes = DB::SCHEMES.join("://, ");
-            return Err(InvalidUrl::new(url, format!("expected {schemes}://")));
-        }
-        let options: <DB::Connection as Connection>::Options = url
+        let target = Target::parse(url, DB::SCHEMES, false)?;
+        let options: Options<DB> = url
             .parse()
             .map_err(|error: sqlx::Error| InvalidUrl::new(url, error_text(&error)))?;
+        #[cfg(not(feature = "rustls"))]
+        if let Some(mode) = DB::required_tls(&options) {
+            return Err(InvalidUrl::new(
+                url,
+                format!("`{mode}` means TLS, which needs the `rustls` feature of healthz"),
+            ));
+        }
         Ok(Self {
-            // A check runs every few seconds: its statements would flood the debug log.
+            target: target.display().to_owned(),
+            write_probe: false,
             source: Source::Own {
-                options: options.disable_statement_logging(),
+                #[cfg(feature = "rustls")]
+                tls: tls::SqlTls::from_url(&target, DB::tls_mode(&options), &DB::TLS_PARAMS)
+                    .map_err(|reason| InvalidUrl::new(url, reason))?,
+                // A check runs every few seconds: its statements would flood the debug
+                // log.
+                options: Secret::new(options.disable_statement_logging()),
                 connection: Kept::default(),
             },
-            write_probe: false,
-            redactor: Redactor::for_url(url),
-            target: redact_url(url),
+            redactor: target.redactor().clone(),
         })
     }
 
     pub(crate) fn set_write_probe(&mut self, yes: bool) {
         self.write_probe = yes;
+    }
+
+    /// Uses `given` for the check's own connections (a check on the application's pool
+    /// has the pool's TLS).
+    #[cfg(feature = "rustls")]
+    pub(crate) fn set_tls(&mut self, given: super::Tls) {
+        if let Source::Own { tls, .. } = &mut self.source {
+            tls.set(given);
+        }
     }
 
     pub(crate) async fn check(&self) -> Result<(), CheckError> {
@@ -197,11 +291,17 @@ impl<DB: Dialect> SqlCheck<DB> {
             // it and the server ends the session, with whatever the probe had made in it.
             Source::Own {
                 options,
+                #[cfg(feature = "rustls")]
+                tls,
                 connection,
             } => {
                 connection
                     .run(
                         async || {
+                            #[cfg(feature = "rustls")]
+                            let options = tls.apply::<DB>(options.expose())?;
+                            #[cfg(not(feature = "rustls"))]
+                            let options = options.expose();
                             options
                                 .connect()
                                 .await
@@ -214,18 +314,13 @@ impl<DB: Dialect> SqlCheck<DB> {
             }
         }
     }
-
-    pub(crate) fn debug_fields(&self, f: &mut fmt::DebugStruct<'_, '_>) {
-        f.field("target", &self.target)
-            .field("write_probe", &self.write_probe);
-    }
 }
 
-/// Declares a public database check around [`SqlCheck`]: the struct, its constructors
-/// `new(url)` and `from_pool(pool)`, the `write_probe` builder, a `Debug` that shows only
-/// the redacted target, and the `HealthCheck` impl named `DatabaseBackend`. Each
-/// database's file gives the docs of the struct and of the two constructors, since
-/// their examples differ.
+/// Declares a public database check around [`SqlCheck`]: the struct (its `Debug`
+/// shows the URL redacted), its constructors `new(url)` and `from_pool(pool)`, the
+/// `write_probe` and `tls` builders, and the `HealthCheck` impl named
+/// `DatabaseBackend`. Each database's file gives the docs of the struct, of the two
+/// constructors and of `tls`, since their examples differ.
 macro_rules! sql_check {
     (
         $(#[$struct_attr:meta])*
@@ -236,8 +331,12 @@ macro_rules! sql_check {
 
         $(#[$from_pool_attr:meta])*
         pub fn from_pool(pool: $pool:ty);
+
+        $(#[$tls_attr:meta])*
+        pub fn tls(tls: Tls);
     ) => {
         $(#[$struct_attr])*
+        #[derive(Debug)]
         pub struct $name($crate::checks::sql::SqlCheck<$db>);
 
         impl $name {
@@ -259,13 +358,13 @@ macro_rules! sql_check {
                 self.0.set_write_probe(yes);
                 self
             }
-        }
 
-        impl ::std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                let mut f = f.debug_struct(stringify!($name));
-                self.0.debug_fields(&mut f);
-                f.finish()
+            $(#[$tls_attr])*
+            #[cfg(feature = "rustls")]
+            #[must_use]
+            pub fn tls(mut self, tls: $crate::checks::Tls) -> Self {
+                self.0.set_tls(tls);
+                self
             }
         }
 
@@ -311,6 +410,79 @@ impl<DB: Database> Drop for CloseUnlessReturned<DB> {
     fn drop(&mut self) {
         if let Some(mut conn) = self.0.take() {
             conn.close_on_drop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::InvalidUrl;
+
+    /// A database built in: a URL with a password, the name of its TLS mode
+    /// parameter, the modes that require TLS and those that do not, and its check's
+    /// `Debug` for a URL.
+    struct Database {
+        url: &'static str,
+        param: &'static str,
+        required: [&'static str; 3],
+        optional: &'static [&'static str],
+        debug: fn(&str) -> Result<String, InvalidUrl>,
+    }
+
+    fn databases() -> Vec<Database> {
+        let mut databases = Vec::new();
+        #[cfg(feature = "postgres")]
+        databases.push(Database {
+            url: "postgres://app:s3cr3t@db/test?password=s3cr3t",
+            param: "sslmode",
+            required: ["require", "verify-ca", "verify-full"],
+            optional: &["disable", "allow", "prefer"],
+            debug: |url| crate::checks::Postgres::new(url).map(|check| format!("{check:?}")),
+        });
+        #[cfg(feature = "mysql")]
+        databases.push(Database {
+            url: "mysql://app:s3cr3t@db/test?password=s3cr3t",
+            param: "ssl-mode",
+            required: ["REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"],
+            optional: &["DISABLED", "PREFERRED"],
+            debug: |url| crate::checks::MySql::new(url).map(|check| format!("{check:?}")),
+        });
+        databases
+    }
+
+    #[test]
+    fn a_url_that_requires_tls_needs_the_rustls_feature() {
+        for db in databases() {
+            for mode in db.required {
+                let result = (db.debug)(&format!("{}&{}={mode}", db.url, db.param));
+                if cfg!(feature = "rustls") {
+                    result.unwrap();
+                } else {
+                    assert_eq!(
+                        result.unwrap_err().reason,
+                        format!(
+                            "`{}={mode}` means TLS, which needs the `rustls` feature of healthz",
+                            db.param
+                        )
+                    );
+                }
+            }
+            for mode in db.optional {
+                (db.debug)(&format!("{}&{}={mode}", db.url, db.param)).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_url_redacted() {
+        for db in databases() {
+            let debug = (db.debug)(db.url).unwrap();
+            let shown = db.url.replace("s3cr3t", "***");
+            assert!(
+                debug.contains(&format!("(SqlCheck {{ target: \"{shown}\"")),
+                "{debug}"
+            );
+            assert!(!debug.contains("s3cr3t"), "{debug}");
         }
     }
 }

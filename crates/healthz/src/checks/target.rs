@@ -7,6 +7,8 @@ use std::fmt;
 
 use crate::redact::{Redactor, redact_url};
 #[cfg(any(
+    feature = "postgres",
+    feature = "mysql",
     feature = "rabbitmq",
     feature = "nats",
     feature = "mqtt",
@@ -59,6 +61,8 @@ impl InvalidUrl {
 }
 
 #[cfg(any(
+    feature = "postgres",
+    feature = "mysql",
     feature = "rabbitmq",
     feature = "nats",
     feature = "mqtt",
@@ -78,13 +82,15 @@ mod parse {
     use crate::Secret;
     use crate::redact::{Redactor, redact_url};
 
-    /// A scheme a check accepts: its name, the port when the URL names none, and
-    /// whether it means TLS (`amqps`, `tls`, `mqtts`, `rediss`).
+    /// A scheme a check accepts: its name, the port when the URL names none, whether
+    /// it means TLS (`amqps`, `tls`, `mqtts`, `rediss`), and whether a URL may name no
+    /// host.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub(crate) struct Scheme {
         pub(crate) name: &'static str,
         pub(crate) default_port: u16,
         pub(crate) tls: bool,
+        pub(crate) hostless: bool,
     }
 
     impl Scheme {
@@ -94,6 +100,7 @@ mod parse {
                 name,
                 default_port,
                 tls: false,
+                hostless: false,
             }
         }
 
@@ -103,6 +110,17 @@ mod parse {
                 name,
                 default_port,
                 tls: true,
+                hostless: false,
+            }
+        }
+
+        /// The same scheme, also taking a URL that names no host (libpq's
+        /// `postgres:///db`), whose host the client library chooses: the target's
+        /// host is then empty.
+        pub(crate) const fn or_no_host(self) -> Self {
+            Self {
+                hostless: true,
+                ..self
             }
         }
     }
@@ -165,6 +183,7 @@ mod parse {
                 // Without its brackets, as clients take an IPv6 address.
                 Some(url::Host::Ipv6(address)) => address.to_string(),
                 Some(host) if !host.to_string().is_empty() => host.to_string(),
+                None if scheme.hostless => String::new(),
                 _ => return Err(invalid("it names no host")),
             };
             let decode = |part: &str| percent_decode_str(part).decode_utf8_lossy().into_owned();
@@ -237,17 +256,23 @@ mod parse {
             })
         }
 
+        /// The value of the last query parameter called any of `names` (aliases of
+        /// one setting, the way a client library reads them).
+        pub(crate) fn last_query_value(&self, names: &[&str]) -> Option<&str> {
+            self.query
+                .iter()
+                .rev()
+                .find(|(key, _)| names.contains(&key.as_str()))
+                .map(|(_, value)| value.as_str())
+        }
+
         /// The value of the query parameter `name`, the last one if repeated.
         #[allow(
             dead_code,
             reason = "the Redis check reads its TLS parameters with it, on its branch"
         )]
         pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
-            self.query
-                .iter()
-                .rev()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
+            self.last_query_value(&[name])
         }
     }
 
@@ -355,6 +380,16 @@ mod parse {
             assert_eq!((target.host.as_str(), target.port), ("::1", 1234));
             assert_eq!(target.scheme.name, "amqp");
             assert!(Target::parse("h:1234", &SCHEMES, false).is_err());
+        }
+
+        #[test]
+        fn a_hostless_scheme_takes_a_url_without_a_host() {
+            let schemes = [Scheme::plain("postgres", 5432).or_no_host()];
+            let target =
+                Target::parse("postgres:///db?host=/run/x&a=1&b=2", &schemes, false).unwrap();
+            assert_eq!((target.host.as_str(), target.port), ("", 5432));
+            assert_eq!(target.last_query_value(&["b", "a"]), Some("2"));
+            assert!(Target::parse("amqp:///v", &SCHEMES, false).is_err());
         }
 
         #[test]

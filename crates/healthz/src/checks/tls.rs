@@ -179,14 +179,7 @@ impl Tls {
         let provider = provider();
         let mut roots = default_roots().clone();
         if let Some(path) = &self.ca_file {
-            let certs = read_certs(path, TlsFile::Ca)?;
-            for cert in certs {
-                roots.add(cert).map_err(|error| TlsSetupError::Unusable {
-                    file: TlsFile::Ca,
-                    path: path.clone(),
-                    reason: describe_rustls(&error),
-                })?;
-            }
+            read_ca_file(path, &mut roots)?;
         }
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
@@ -207,13 +200,7 @@ impl Tls {
             None => builder.with_no_client_auth(),
             Some(client) => {
                 let chain = read_certs(&client.cert, TlsFile::ClientCert)?;
-                let key = PrivateKeyDer::from_pem_file(&client.key).map_err(|error| {
-                    TlsSetupError::Unusable {
-                        file: TlsFile::ClientKey,
-                        path: client.key.clone(),
-                        reason: describe_pem(&error),
-                    }
-                })?;
+                let (key, _) = read_key(&client.key)?;
                 builder.with_client_auth_cert(chain, key).map_err(|error| {
                     TlsSetupError::Unusable {
                         file: TlsFile::ClientKey,
@@ -225,6 +212,62 @@ impl Tls {
         };
         Ok(Arc::new(config))
     }
+}
+
+/// [`Tls`] as PEM, for a client library that takes its TLS files as PEM and builds
+/// its rustls configuration itself, adding the bundled web roots (sqlx).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) struct TlsPem {
+    /// The roots to trust besides the bundled web roots: the system's trust store and
+    /// the CA file's certificates.
+    pub(crate) roots: Vec<u8>,
+    /// The client certificate chain and its key.
+    pub(crate) client: Option<(Vec<u8>, crate::Secret<Vec<u8>>)>,
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+impl Tls {
+    /// These options' files as PEM, with the system's trust store, reading the files
+    /// now.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`TlsSetupError`] naming the file that cannot be read or used.
+    pub(crate) fn pem(&self) -> Result<TlsPem, TlsSetupError> {
+        let mut roots = system_certs().to_vec();
+        if let Some(path) = &self.ca_file {
+            roots.extend(read_ca_file(path, &mut RootCertStore::empty())?);
+        }
+        let client = match &self.client_cert {
+            None => None,
+            Some(client) => {
+                let chain = read_certs(&client.cert, TlsFile::ClientCert)?;
+                let (_, key) = read_key(&client.key)?;
+                Some((certificates_pem(&chain), crate::Secret::new(key)))
+            }
+        };
+        Ok(TlsPem {
+            roots: certificates_pem(&roots),
+            client,
+        })
+    }
+}
+
+/// Certificates as PEM `CERTIFICATE` blocks.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn certificates_pem(certs: &[CertificateDer<'_>]) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut pem = Vec::new();
+    for cert in certs {
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        let text = base64::engine::general_purpose::STANDARD.encode(cert);
+        for line in text.as_bytes().chunks(64) {
+            pem.extend_from_slice(line);
+            pem.push(b'\n');
+        }
+        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+    pem
 }
 
 /// Runs the TLS handshake on `tcp` for `host` (a name or an IP address), as `tls`
@@ -282,14 +325,26 @@ fn default_roots() -> &'static RootCertStore {
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
-        // A system store that cannot be read (a scratch container) leaves the web
-        // roots; certificates in it that rustls cannot use are skipped.
+        roots.add_parsable_certificates(system_certs().iter().cloned());
+        roots
+    })
+}
+
+/// The certificates of the system's trust store that rustls can use as roots, loaded
+/// once. A store that cannot be read (a scratch container) is empty.
+fn system_certs() -> &'static [CertificateDer<'static>] {
+    static CERTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    CERTS.get_or_init(|| {
         let native = rustls_native_certs::load_native_certs();
         if let Some(error) = native.errors.first() {
             tracing::debug!(%error, "the system's trust store could not be read whole");
         }
-        roots.add_parsable_certificates(native.certs);
-        roots
+        let mut usable = RootCertStore::empty();
+        native
+            .certs
+            .into_iter()
+            .filter(|cert| usable.add(cert.clone()).is_ok())
+            .collect()
     })
 }
 
@@ -316,6 +371,37 @@ fn read_certs(path: &Path, file: TlsFile) -> Result<Vec<CertificateDer<'static>>
         return Err(unusable("it holds no PEM certificate".to_owned()));
     }
     Ok(certs)
+}
+
+/// Adds the certificates of the CA file at `path` to `roots`, and returns them.
+fn read_ca_file(
+    path: &Path,
+    roots: &mut RootCertStore,
+) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
+    let certs = read_certs(path, TlsFile::Ca)?;
+    for cert in &certs {
+        roots
+            .add(cert.clone())
+            .map_err(|error| TlsSetupError::Unusable {
+                file: TlsFile::Ca,
+                path: path.to_owned(),
+                reason: describe_rustls(&error),
+            })?;
+    }
+    Ok(certs)
+}
+
+/// The client's private key in the PEM file at `path`, and the file's text.
+fn read_key(path: &Path) -> Result<(PrivateKeyDer<'static>, Vec<u8>), TlsSetupError> {
+    let unusable = |reason: String| TlsSetupError::Unusable {
+        file: TlsFile::ClientKey,
+        path: path.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|error| unusable(super::describe_io(&error)))?;
+    let key =
+        PrivateKeyDer::from_pem_slice(&pem).map_err(|error| unusable(describe_pem(&error)))?;
+    Ok((key, pem))
 }
 
 fn describe_pem(error: &rustls::pki_types::pem::Error) -> String {
@@ -698,6 +784,43 @@ mod tests {
         assert_eq!(describe_age(119), "1 minute");
         assert_eq!(describe_age(3 * 3600 + 5), "3 hours");
         assert_eq!(describe_age(86_400), "1 day");
+    }
+
+    /// The CA certificate of the TLS tests (`scripts/tls-certs.sh`), as openssl wrote it.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    const TEST_CA: &str = "\
+-----BEGIN CERTIFICATE-----\n\
+MIIBmjCCAT+gAwIBAgIUHfwXUKFVqrGQcruM4CEnryIMCRkwCgYIKoZIzj0EAwIw\n\
+GjEYMBYGA1UEAwwPaGVhbHRoeiB0ZXN0IENBMB4XDTI2MTEzMDE5NDIwMFoXDTM2\n\
+MTEyNzE5NDIwMFowGjEYMBYGA1UEAwwPaGVhbHRoeiB0ZXN0IENBMFkwEwYHKoZI\n\
+zj0CAQYIKoZIzj0DAQcDQgAEpsEc6ZVDbBSdeHAC+AlCqPzYZM7B2NFQ03o2ikbM\n\
+BkmHFI+CrXvf5cMm27lbEHTo2ge2z5FqW/yy3zRQNXE1c6NjMGEwHQYDVR0OBBYE\n\
+FF+HG4xVO2AOCwXj9YqKaZdNQKtqMB8GA1UdIwQYMBaAFF+HG4xVO2AOCwXj9YqK\n\
+aZdNQKtqMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMAoGCCqGSM49\n\
+BAMCA0kAMEYCIQDQM2v5X7gI2rcBLLeY+br9N3+/3zJocVSoC+zkbNNR4wIhAMt/\n\
+NgGPiUy7KCtB9kLCxX6sWKnM8ambX4RjZYbTaDQI\n\
+-----END CERTIFICATE-----\n\
+";
+
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    #[test]
+    fn pem_holds_the_system_store_and_the_ca_file() {
+        let count = |pem: &[u8]| {
+            CertificateDer::pem_slice_iter(pem)
+                .map(Result::unwrap)
+                .count()
+        };
+        let system = Tls::new().pem().unwrap();
+        assert_eq!(count(&system.roots), system_certs().len());
+        assert!(system.client.is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, TEST_CA).unwrap();
+        let with_ca = Tls::new().ca_file(&ca).pem().unwrap();
+        assert_eq!(count(&with_ca.roots), system_certs().len() + 1);
+        // Written as openssl writes PEM.
+        assert!(with_ca.roots.ends_with(TEST_CA.as_bytes()));
     }
 
     #[test]

@@ -45,5 +45,7 @@ mod redis;
 mod remote;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(all(feature = "rustls", any(feature = "postgres", feature = "mysql")))]
+mod sql_tls;
 #[cfg(feature = "tls")]
 mod tls_certificate;

@@ -282,13 +282,7 @@ mod over_tls {
 
     /// The check on `scheme://addr`, after making sure the listener is there.
     async fn check_on(scheme: &str, addr: &str) -> Mqtt {
-        tls::require_listener(
-            "Mosquitto with TLS",
-            addr,
-            "scripts/services.d/brokers-tls.sh",
-            "mosquitto-tls",
-        )
-        .await;
+        tls::require_server("mosquitto-tls", addr, "scripts/services.d/brokers-tls.sh").await;
         Mqtt::new(&format!("{scheme}://{addr}")).unwrap()
     }
 

@@ -255,3 +255,104 @@ async fn no_temporary_table_is_left_behind_even_when_cut_short() {
     assert!(created >= 20, "the 20 runs used this session: {created}");
     assert_eq!(created, dropped, "every temporary table was dropped");
 }
+
+/// The TLS cases against the instances of `scripts/services.d/sql-tls.sh`.
+#[cfg(feature = "rustls")]
+mod over_tls {
+    use super::*;
+    use crate::sql_tls::{Database, Params, Server};
+
+    const MYSQL: Database<MySql> = Database {
+        name: "mysql",
+        superuser: "root",
+        params: Params {
+            mode: "ssl-mode",
+            verify_full: "VERIFY_IDENTITY",
+            verify_ca: "VERIFY_CA",
+            required: "REQUIRED",
+            disabled: "DISABLED",
+            ca: "ssl-ca",
+            cert: "ssl-cert",
+            key: "ssl-key",
+        },
+        // `--require-secure-transport`; the user `mtls` must present a client
+        // certificate (`REQUIRE X509`).
+        valid: Server("mariadb-tls", "127.0.0.1:3307"),
+        other_host: Server("mariadb-tls-other-host", "127.0.0.1:3308"),
+        expired: Server("mariadb-tls-expired", "127.0.0.1:3309"),
+        new: MySql::new,
+        tls: MySql::tls,
+        write_probe: MySql::write_probe,
+    };
+
+    #[tokio::test]
+    async fn works_with_verify_full_and_the_private_ca() {
+        MYSQL.works_with_verify_full_and_the_private_ca().await;
+    }
+
+    #[tokio::test]
+    async fn required_encrypts_without_verifying_and_plain_is_refused() {
+        // MariaDB says no more than this when it requires secure transport (MySQL says
+        // "Connections using insecure transport are prohibited…").
+        MYSQL
+            .required_encrypts_without_verifying_and_plain_is_refused(
+                "unavailable: cannot connect: Access denied for user 'root'@'localhost' \
+                 (using password: NO)",
+            )
+            .await;
+    }
+
+    #[tokio::test]
+    async fn an_unknown_ca_is_not_trusted() {
+        MYSQL.an_unknown_ca_is_not_trusted().await;
+    }
+
+    #[tokio::test]
+    async fn another_host_name_fails_verify_full_and_passes_verify_ca() {
+        MYSQL
+            .another_host_name_fails_verify_full_and_passes_verify_ca()
+            .await;
+    }
+
+    #[tokio::test]
+    async fn an_expired_certificate_fails_even_verify_ca() {
+        MYSQL.an_expired_certificate_fails_even_verify_ca().await;
+    }
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        // The plain instance, which offers no TLS.
+        let Some(plain) = url() else { return };
+        require_server(&plain).await;
+        MYSQL.a_server_without_tls_is_named_as_such(&plain).await;
+    }
+
+    #[tokio::test]
+    async fn mutual_tls_needs_the_client_certificate() {
+        // MariaDB does not say why either.
+        MYSQL
+            .mutual_tls_needs_the_client_certificate(
+                "mtls",
+                "unavailable: cannot connect: Access denied for user 'mtls'@'localhost' \
+                 (using password: NO)",
+            )
+            .await;
+    }
+
+    #[tokio::test]
+    async fn tls_wins_over_the_url_and_takes_its_files_where_it_names_none() {
+        MYSQL
+            .tls_wins_over_the_url_and_takes_its_files_where_it_names_none()
+            .await;
+    }
+
+    #[tokio::test]
+    async fn unusable_tls_files_are_named() {
+        MYSQL.unusable_tls_files_are_named().await;
+    }
+
+    #[tokio::test]
+    async fn no_password_in_messages_or_debug() {
+        MYSQL.no_password_in_messages_or_debug().await;
+    }
+}

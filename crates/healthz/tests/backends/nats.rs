@@ -260,13 +260,7 @@ mod over_tls {
 
     /// The check on `scheme://` the instance, after making sure it listens.
     async fn check_on(scheme: &str, (addr, service): (&str, &str)) -> Nats {
-        tls::require_listener(
-            "NATS with TLS",
-            addr,
-            "scripts/services.d/brokers-tls.sh",
-            service,
-        )
-        .await;
+        tls::require_server(service, addr, "scripts/services.d/brokers-tls.sh").await;
         Nats::new(&format!("{scheme}://{addr}")).unwrap()
     }
 

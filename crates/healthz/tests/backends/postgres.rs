@@ -266,3 +266,107 @@ async fn no_probe_table_is_left_behind_even_when_cut_short() {
     let mut fresh = PgConnection::connect(&url).await.unwrap();
     assert_eq!(probe_tables(&mut fresh).await, 0, "on a fresh connection");
 }
+
+/// The TLS cases against the clusters of `scripts/services.d/sql-tls.sh`.
+#[cfg(feature = "rustls")]
+mod over_tls {
+    use super::*;
+    use crate::sql_tls::{Database, Params, Server};
+
+    const POSTGRES: Database<Postgres> = Database {
+        name: "postgres",
+        superuser: "postgres",
+        params: Params {
+            mode: "sslmode",
+            verify_full: "verify-full",
+            verify_ca: "verify-ca",
+            required: "require",
+            disabled: "disable",
+            ca: "sslrootcert",
+            cert: "sslcert",
+            key: "sslkey",
+        },
+        // TLS only (`hostssl`); the role `healthz-client` logs in by its client
+        // certificate.
+        valid: Server("postgres-tls", "127.0.0.1:5433"),
+        other_host: Server("postgres-tls-other-host", "127.0.0.1:5434"),
+        expired: Server("postgres-tls-expired", "127.0.0.1:5435"),
+        new: Postgres::new,
+        tls: Postgres::tls,
+        write_probe: Postgres::write_probe,
+    };
+
+    /// `ssl = off`: the plain cluster on 5432 serves Debian's snakeoil certificate.
+    const NO_TLS: Server = Server("postgres-no-tls", "127.0.0.1:5436");
+
+    #[tokio::test]
+    async fn works_with_verify_full_and_the_private_ca() {
+        POSTGRES.works_with_verify_full_and_the_private_ca().await;
+    }
+
+    #[tokio::test]
+    async fn require_encrypts_without_verifying_and_plain_is_refused() {
+        POSTGRES
+            .required_encrypts_without_verifying_and_plain_is_refused(
+                "unavailable: cannot connect: no pg_hba.conf entry for host \"127.0.0.1\", \
+                 user \"postgres\", database \"test\", no encryption",
+            )
+            .await;
+    }
+
+    #[tokio::test]
+    async fn an_unknown_ca_is_not_trusted() {
+        POSTGRES.an_unknown_ca_is_not_trusted().await;
+    }
+
+    #[tokio::test]
+    async fn another_host_name_fails_verify_full_and_passes_verify_ca() {
+        POSTGRES
+            .another_host_name_fails_verify_full_and_passes_verify_ca()
+            .await;
+    }
+
+    #[tokio::test]
+    async fn an_expired_certificate_fails_even_verify_ca() {
+        POSTGRES.an_expired_certificate_fails_even_verify_ca().await;
+    }
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        if backend::skipped("postgres") {
+            return;
+        }
+        let Server(service, addr) = NO_TLS;
+        crate::tls::require_server(service, addr, "scripts/services.d/sql-tls.sh").await;
+        POSTGRES
+            .a_server_without_tls_is_named_as_such(&format!("postgres://postgres@{addr}/test"))
+            .await;
+    }
+
+    #[tokio::test]
+    async fn mutual_tls_needs_the_client_certificate() {
+        POSTGRES
+            .mutual_tls_needs_the_client_certificate(
+                "healthz-client",
+                "unavailable: cannot connect: connection requires a valid client certificate",
+            )
+            .await;
+    }
+
+    #[tokio::test]
+    async fn tls_wins_over_the_url_and_takes_its_files_where_it_names_none() {
+        POSTGRES
+            .tls_wins_over_the_url_and_takes_its_files_where_it_names_none()
+            .await;
+    }
+
+    #[tokio::test]
+    async fn unusable_tls_files_are_named() {
+        POSTGRES.unusable_tls_files_are_named().await;
+    }
+
+    #[tokio::test]
+    async fn no_password_in_messages_or_debug() {
+        POSTGRES.no_password_in_messages_or_debug().await;
+    }
+}

@@ -116,12 +116,11 @@ pub(crate) fn assert_tls_failure(outcome: &str, expected: &str) {
     );
 }
 
-/// Fails the test unless the TLS test server `what` (`NATS with TLS`) listens at
-/// `addr`, naming the services.d `script` that declares it and the `service` that
-/// `scripts/services.sh` starts.
-pub(crate) async fn require_listener(what: &str, addr: &str, script: &str, service: &str) {
+/// Fails the test unless the TLS test server `service` (as `scripts/services.sh` names
+/// it, declared in `script`) listens at `addr`, saying how to start it.
+pub(crate) async fn require_server(service: &str, addr: &str, script: &str) {
     backend::require(
-        what,
+        service,
         addr,
         script,
         &format!("Start it with scripts/services.sh {service}."),
