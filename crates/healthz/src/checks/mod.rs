@@ -13,7 +13,7 @@
 //! | `RemoteHealth` | `RemoteHealth` | `component` | `remote` | reads another service's health endpoint (health+json or the seed's JSON) and reports each of its checks |
 //! | `DnsLookup` | `DnsLookup` | `system` | `dns` | resolves a name through the system resolver, optionally to given addresses |
 //! | `Celery` | `CeleryBackend` | `component` | `celery` | broadcasts Celery's control `ping` (or `active_queues`) over RabbitMQ or Redis and counts the workers that reply, like `celery inspect ping` |
-//! | `RabbitMq` | `RabbitMQBackend` | `component` | `rabbitmq` | connects, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the connection |
+//! | `RabbitMq` | `RabbitMQBackend` | `component` | `rabbitmq` | on its kept connection, opens a channel, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the channel |
 //! | `Nats` | `NatsBackend` | `component` | `nats` | connects, sends a request on a unique subject and answers it from its own subscription, compares the reply; optionally asks for the account's JetStream info |
 //! | `Mqtt` | `MqttBackend` | `component` | `mqtt` | connects with a unique client id and a clean session, subscribes to a unique topic, publishes a unique QoS 1 message to it, receives it, compares, unsubscribes, disconnects |
 //!
@@ -43,6 +43,8 @@ mod memory_cache;
 mod target;
 mod tcp;
 
+#[cfg(any(feature = "rabbitmq", feature = "celery"))]
+mod amqp;
 #[cfg(feature = "celery")]
 mod celery;
 #[cfg(feature = "disk")]
@@ -58,6 +60,7 @@ mod http_client;
     feature = "mysql",
     feature = "redis",
     feature = "memcached",
+    feature = "rabbitmq",
     feature = "celery"
 ))]
 mod kept;
@@ -155,7 +158,10 @@ fn describe_io(error: &std::io::Error) -> String {
 
 /// The text of an I/O error as [`describe_io`] writes it, for a client library that
 /// gives only the text.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "redis", feature = "rabbitmq", feature = "celery")),
+    allow(dead_code)
+)]
 fn describe_io_text(text: &str) -> String {
     lower_first(text.find(" (os error").map_or(text, |end| &text[..end]))
 }
@@ -163,7 +169,10 @@ fn describe_io_text(text: &str) -> String {
 /// The TLS failure somewhere in `error` (a rustls error inside a client's error),
 /// described in TLS terms: `TLS: client certificate required`. `None` when it holds
 /// none, and always without the `rustls` feature.
-#[cfg_attr(not(feature = "memcached"), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "memcached", feature = "rabbitmq", feature = "celery")),
+    allow(dead_code)
+)]
 fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     #[cfg(feature = "rustls")]
     {

@@ -52,3 +52,37 @@ pub(crate) fn assert_tls_failure(outcome: &str, expected: &str) {
         "expected an outcome starting with {expected:?}, got {outcome:?}"
     );
 }
+
+/// The cases of a server whose certificate is for `other-host.invalid` only: a host
+/// name mismatch under `verify-full`, working under `verify-ca`. `outcome` runs the
+/// check against that server with the TLS options it is given.
+pub(crate) async fn assert_other_host_cases(outcome: impl AsyncFn(Tls) -> String) {
+    assert_eq!(
+        outcome(trusting_the_ca()).await,
+        "unavailable: TLS: host name mismatch: certificate is for other-host.invalid, not 127.0.0.1"
+    );
+    assert_eq!(outcome(chain_only()).await, "working");
+}
+
+/// The cases of a server whose certificate expired: a failure under `verify-full` and
+/// `verify-ca`, working only when `insecure`.
+pub(crate) async fn assert_expired_cases(outcome: impl AsyncFn(Tls) -> String) {
+    for tls in [trusting_the_ca(), chain_only()] {
+        assert_tls_failure(
+            &outcome(tls).await,
+            "unavailable: TLS: certificate expired ",
+        );
+    }
+    let insecure = trusting_the_ca().mode(TlsMode::Insecure);
+    assert_eq!(outcome(insecure).await, "working");
+}
+
+/// The cases of a server that requires a client certificate: refused without one,
+/// working with the test client certificate.
+pub(crate) async fn assert_mutual_cases(outcome: impl AsyncFn(Tls) -> String) {
+    assert_eq!(
+        outcome(trusting_the_ca()).await,
+        "unavailable: TLS: client certificate required"
+    );
+    assert_eq!(outcome(with_client_cert()).await, "working");
+}
