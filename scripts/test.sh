@@ -20,6 +20,8 @@ scripts/services.sh
 # The Celery tests start their own Python workers; install Celery once up front
 # rather than inside the first test.
 scripts/celery-worker.sh install
+# The reference parsers the metrics test feeds both exposition formats to.
+scripts/metrics-parser.sh install >/dev/null
 
 step "Rust tests (all features)"
 cargo nextest run --workspace --all-features --no-fail-fast "$@"

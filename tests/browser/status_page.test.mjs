@@ -26,7 +26,7 @@ const CHROMIUM_ARGS = [
 ];
 const PHONE = { width: 375, height: 800 };
 const DESKTOP = { width: 1100, height: 700 };
-const CHECK_NAMES = ['DatabaseBackend', 'DiskUsage', 'CacheBackend', '<b>Tricky</b>'];
+const CHECK_NAMES = ['DatabaseBackend', 'DiskUsage', 'CacheBackend', '<b>Tricky</b>', 'Queue', 'Replica'];
 
 /** Starts the example server; resolves with the child process and the page's URL. */
 function startServer() {
@@ -101,7 +101,7 @@ describe('the status page in Chromium', () => {
     const { context, page } = await open();
     assert.equal(await page.title(), 'System status');
     assert.equal(await page.locator('h1').textContent(), 'System status');
-    const names = await page.locator('tbody tr td.name').allTextContents();
+    const names = await page.locator('tbody tr td.name .label').allTextContents();
     assert.deepEqual(names, CHECK_NAMES);
     await context.close();
   });
@@ -118,15 +118,44 @@ describe('the status page in Chromium', () => {
     await context.close();
   });
 
-  test('marks only the working check with status_1, in words as well as colour', async () => {
+  test('marks only the working checks with status_1, in words as well as colour', async () => {
     const { context, page } = await open();
-    const working = page.locator('td.status_1');
-    assert.equal(await working.count(), 1);
-    assert.equal(await page.locator('tr:has(td.status_1) td.name').textContent(), 'DatabaseBackend');
+    const workingNames = await page.locator('tr:has(td.status_1) td.name .label').allTextContents();
+    assert.deepEqual(workingNames, ['DatabaseBackend', 'Queue', 'Replica']);
     assert.equal(await page.locator('td.status_0').count(), 3);
     const badges = await page.locator('tbody td.state').allTextContents();
-    assert.deepEqual(badges, ['OK', 'Warning', 'Failing', 'Failing']);
+    assert.deepEqual(badges, ['OK', 'Warning', 'Failing', 'Failing', 'OK', 'OK']);
     assert.equal(await page.locator('.overall .badge').textContent(), 'Unhealthy');
+    await context.close();
+  });
+
+  test('tells critical checks apart, with tags, mode, age, damping and observed values', async () => {
+    const { context, page } = await open();
+    const row = (name) => page.locator('tbody tr', { has: page.locator('td.name .label', { hasText: name }) });
+    const chips = async (name) => row(name).locator('.meta .chip').allTextContents();
+    assert.deepEqual(await chips('DatabaseBackend'), ['critical', 'ready', 'db', 'on request']);
+    assert.deepEqual(await chips('Replica'), ['not critical', 'every 2s']);
+    assert.deepEqual(await chips('Queue'), ['critical', 'cached 1h']);
+    assert.match(await row('Queue').locator('td.text').textContent(), /^working \(1 of 3 failures\)$/);
+    assert.match(await row('DatabaseBackend').locator('.observed').textContent(), /connections 42 open/);
+    assert.match(await row('DatabaseBackend').locator('td.age').textContent(), /just now|\d+ s ago/);
+    assert.match(await row('CacheBackend').locator('td.age').textContent(), /last worked/);
+    assert.match(await row('DatabaseBackend').locator('td.history small').textContent(), /^uptime 100% of \d+ runs$/);
+    const reason = await page.locator('.reason').textContent();
+    assert.match(reason, /^Unhealthy because of CacheBackend \(failing\)\.$/);
+    await context.close();
+  });
+
+  test('refreshes itself until paused, without a script', async () => {
+    const { context, page } = await open();
+    assert.equal(await page.locator('meta[http-equiv="refresh"]').getAttribute('content'), '10');
+    await page.getByRole('link', { name: 'pause' }).click();
+    await page.waitForURL(/refresh=off/);
+    assert.equal(await page.locator('meta[http-equiv="refresh"]').count(), 0);
+    assert.match(await page.locator('footer').textContent(), /Auto-refresh paused/);
+    await page.getByRole('link', { name: 'resume' }).click();
+    await page.waitForURL((url) => !url.search.includes('refresh=off'));
+    assert.equal(await page.locator('meta[http-equiv="refresh"]').count(), 1);
     await context.close();
   });
 
@@ -151,7 +180,7 @@ describe('the status page in Chromium', () => {
     const sparklines = page.locator('tbody tr td.history svg');
     assert.equal(await sparklines.count(), CHECK_NAMES.length);
     for (const title of await page.locator('tbody tr td.history svg title').allTextContents()) {
-      assert.match(title, /^Last \d+ runs: /);
+      assert.match(title, /^(Last \d+ runs|Last run): /);
     }
     const box = await sparklines.first().boundingBox();
     assert.equal(Math.round(box.width), 120);

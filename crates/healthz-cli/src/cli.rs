@@ -25,9 +25,16 @@ pub(crate) struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Serve the health endpoint over HTTP until SIGTERM or Ctrl-C.
+    /// Serve the health endpoint over HTTP until SIGTERM or Ctrl-C, and a drain.
+    ///
+    /// State changes are posted to the config's `[[notify]]` webhooks. On SIGTERM or
+    /// Ctrl-C the `ready` group fails while the server keeps serving for `[server]
+    /// drain` (5s), then it stops; a second signal stops it at once.
     Serve(ServeArgs),
     /// Run the checks once; exit 0 when healthy or degraded, 1 when unhealthy.
+    ///
+    /// A background check (`interval`) is reported with its first result. No
+    /// notification is sent.
     Check(CheckArgs),
     /// Print the commented reference config, or validate FILE.
     Config(ConfigArgs),

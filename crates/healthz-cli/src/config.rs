@@ -1,34 +1,52 @@
 //! The config file: TOML in, a [`Config`] (an endpoint and where to serve it) out.
 //!
-//! Loading runs in steps, one module each:
+//! Loading runs in steps:
 //!
 //! 1. the TOML is parsed into a tree that remembers where every key and value is;
 //! 2. [`interpolate`] replaces `${VAR}` in its string values;
-//! 3. the tree is deserialized into the plain serde data of [`raw`], which rejects
-//!    unknown keys and wrong types;
-//! 4. [`validate`] turns that data into a registry and an endpoint, in one step, with
-//!    the kinds of check of [`kind`], each built from its own keys ([`keys`]).
+//! 3. [`document`] validates the tree and builds the endpoint, in one step: the top
+//!    level, [`server`], then each [`check`], whose table is read in parts ([`table`]):
+//!    the keys every check takes (with those of its freshness and damping,
+//!    [`policy`]), then those of its kind, a serde struct of its own in [`kinds`] next
+//!    to the code that builds the library's check from it; then each [`notify`]
+//!    target.
 //!
 //! Every error is a [`ConfigError`] naming the file, the line and the key, which
 //! [`diagnostic`] finds from the spans of the tree.
+//!
+//! The modules depend on each other in one direction only: each imports only from
+//! the lines below its own.
+//!
+//! ```text
+//! document
+//! server  check  notify
+//!         kinds  policy
+//! registrar  table  values
+//! diagnostic
+//! interpolate  suggest
+//! ```
 
+mod check;
 mod diagnostic;
+mod document;
 mod interpolate;
-mod keys;
-mod kind;
-mod raw;
-mod validate;
+mod kinds;
+mod notify;
+mod policy;
+mod registrar;
+mod server;
+mod suggest;
+mod table;
+mod values;
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
-use healthz::Endpoint;
-use serde::Deserialize as _;
 use toml::de::DeTable;
 
 pub(crate) use diagnostic::ConfigError;
 use diagnostic::Diagnostics;
+pub(crate) use document::Config;
 use interpolate::Env;
 
 /// The built-in config: checks that need no server, on a data directory it creates.
@@ -39,22 +57,6 @@ const DEFAULT_NAME: &str = "<built-in config>";
 
 /// The commented reference config, printed by `healthz config`.
 pub(crate) const REFERENCE: &str = include_str!("../reference.toml");
-
-/// A validated config: the endpoint, built, and where to serve it.
-#[derive(Debug)]
-pub(crate) struct Config {
-    /// `server.bind`.
-    pub(crate) bind: SocketAddr,
-    /// `server.path`, normalized to end with `/`.
-    pub(crate) path: String,
-    /// The endpoint, with its registry of checks.
-    pub(crate) endpoint: Endpoint,
-    /// The check names, in order.
-    pub(crate) checks: Vec<String>,
-    /// Directories the checks expect to exist: storage directories and the parents of
-    /// database files.
-    pub(crate) expected_dirs: Vec<PathBuf>,
-}
 
 /// Loads the config file at `file`, or the built-in one, whose data directories are
 /// created.
@@ -97,9 +99,7 @@ fn parse(text: &str, file: &str, base_dir: &Path, env: Env<'_>) -> Result<Config
         let location = diagnostics.locate(&span);
         return Err(diagnostics.error(span, format!("{location}: {error}")));
     }
-    let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree))
-        .map_err(|error| diagnostics.deserialize(&error))?;
-    validate::validate(raw, &diagnostics, base_dir)
+    document::build(tree, &diagnostics, base_dir, env)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use crate::cli::ConfigArgs;
 use crate::config;
 
-/// Prints the reference config, or validates `FILE` and says `FILE: ok (N checks)`.
+/// Prints the reference config, or validates `FILE` and says `FILE: ok (N checks)`,
+/// with `, M notification targets` when it has any.
 ///
 /// # Errors
 ///
@@ -18,8 +19,19 @@ pub(crate) fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let config = config::load(Some(&file))?;
-    let count = config.checks.len();
-    let noun = if count == 1 { "check" } else { "checks" };
-    writeln!(stdout, "{}: ok ({count} {noun})", file.display())?;
+    let mut counts = counted(config.checks.len(), "check");
+    if !config.notify.is_empty() {
+        counts = format!(
+            "{counts}, {}",
+            counted(config.notify.len(), "notification target")
+        );
+    }
+    writeln!(stdout, "{}: ok ({counts})", file.display())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `1 check`, `2 checks`.
+fn counted(count: usize, noun: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {noun}{plural}")
 }

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod config_command;
 mod logging;
+mod notify;
 mod probe;
 mod runtime;
 mod serve;

@@ -141,27 +141,91 @@ fn json_output_is_the_endpoints_json() {
 }
 
 #[test]
-fn table_output_aligns_columns() {
+fn table_output_aligns_columns_and_shows_observed_values() {
     let dir = temp_dir();
     let run = ran(dir.path(), &["check", "--format", "table"]);
     assert_eq!(run.code, Some(0), "{run:?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(
-        lines[0], "NAME             STATUS   DURATION  MESSAGE",
-        "{run:?}"
-    );
-    for (line, name) in lines[1..=5].iter().zip(DEFAULT_CHECKS) {
-        assert!(
-            line.starts_with(&format!("{name:<17}working  ")),
-            "{line:?}"
-        );
-        assert!(line.ends_with(" ms"), "{line:?}");
+    assert_eq!(lines[0], "NAME             DURATION  STATUS", "{run:?}");
+    // A row per check; disk and memory usage on lines of their own below theirs.
+    let rows: Vec<&str> = lines[1..]
+        .iter()
+        .copied()
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let named: Vec<&str> = rows
+        .iter()
+        .copied()
+        .filter(|line| !line.starts_with(' '))
+        .collect();
+    for (line, name) in named.iter().zip(DEFAULT_CHECKS) {
+        assert!(line.starts_with(&format!("{name:<17}")), "{line:?}");
+        assert!(line.ends_with(" ms  working"), "{line:?}");
     }
-    assert_eq!(lines[6], "");
+    assert_eq!(named.len(), DEFAULT_CHECKS.len(), "{run:?}");
+    let observed: Vec<&str> = rows
+        .iter()
+        .filter_map(|line| line.strip_prefix(&" ".repeat(27)))
+        .collect();
     assert!(
-        lines[7].starts_with("healthy: 5 of 5 checks working in "),
+        observed
+            .iter()
+            .filter(|line| line.starts_with("usage ") && line.ends_with(" percent"))
+            .count()
+            == 2,
         "{run:?}"
     );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("healthy: 5 of 5 checks working in "),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn the_table_shows_what_damping_does() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"tcp\"\naddr = \"127.0.0.1:{}\"\nfailure-threshold = 2\n",
+            closed_port()
+        ),
+    );
+    let run = ran(
+        dir.path(),
+        &["check", "--config", "health.toml", "--format", "table"],
+    );
+    // One failure of the two it takes: still reported working.
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let row = run.stdout.lines().nth(1).unwrap();
+    assert!(row.starts_with("TcpConnect  "), "{row:?}");
+    assert!(row.ends_with(" ms  working (1 of 2 failures)"), "{row:?}");
+}
+
+#[test]
+fn background_checks_are_reported_with_their_first_result_not_pending() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"memory-cache\"\ninterval = \"1h\"\n\n\
+             [[check]]\nkind = \"tcp\"\naddr = \"127.0.0.1:{}\"\ninterval = \"1h\"\ncritical = false\n\n\
+             [[notify]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\n",
+            closed_port()
+        ),
+    );
+    let run = ran(dir.path(), &["check", "--config", "health.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], "CacheBackend: working", "{run:?}");
+    assert!(lines[1].starts_with("TcpConnect: unavailable: "), "{run:?}");
+    // The notification target's delivery check is the server's: not run here.
+    assert_eq!(lines.len(), 2, "{run:?}");
 }
 
 #[test]

@@ -21,7 +21,10 @@ fn the_printed_reference_validates() {
     write(dir.path(), "health.toml", REFERENCE);
     let run = ran(dir.path(), &["config", "health.toml"]);
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.stdout, "health.toml: ok (19 checks)\n");
+    assert_eq!(
+        run.stdout,
+        "health.toml: ok (19 checks, 1 notification target)\n"
+    );
 }
 
 #[test]
@@ -68,9 +71,14 @@ fn every_kind_of_config_error_names_the_file_line_and_key() {
     // An unknown key, in each table.
     let unknown = assert_error(&format!("{TCP}adress = \"x\"\n"), 4, "adress");
     assert!(
-        unknown.contains("in [[check]] (expected one of: kind, name, "),
+        unknown.contains("unknown key `adress` in a `tcp` check (a `tcp` check takes: addr; "),
         "{unknown}"
     );
+    let typo = assert_error(&format!("{TCP}critcal = false\n"), 4, "critcal");
+    assert!(typo.contains("did you mean `critical`?"), "{typo}");
+    // `[check]`, single brackets.
+    let table = assert_error("\n[check]\nkind = \"tcp\"\n", 2, "[[check]]");
+    assert!(table.contains("`[check]` is a single table"), "{table}");
     assert_error("[server]\n\nbnd = \"x\"\n", 3, "bnd");
     assert_error("# comment\nchecks = []\n", 2, "checks");
     // A missing key.
@@ -118,6 +126,77 @@ fn every_kind_of_config_error_names_the_file_line_and_key() {
         "addr",
     );
     assert!(unset.contains("`NOT_SET_ANYWHERE` is not set"), "{unset}");
+}
+
+#[test]
+fn every_runtime_key_s_error_names_the_file_line_and_key() {
+    // Freshness and damping, which every kind takes.
+    for (keys, line, key) in [
+        ("cache-ttl = \"0s\"\n", 4, "cache-ttl"),
+        ("serve-stale = true\n", 4, "serve-stale"),
+        ("interval = \"99999999999999h\"\n", 4, "interval"),
+        (
+            "interval = \"1m\"\nstale-after = \"1s\"\n",
+            5,
+            "stale-after",
+        ),
+        ("failure-threshold = 0\n", 4, "failure-threshold"),
+        ("success-threshold = -2\n", 4, "success-threshold"),
+        ("timeout = \"999h\"\n", 4, "timeout"),
+    ] {
+        assert_error(&format!("{TCP}{keys}"), line, key);
+    }
+    assert_error("[server]\ndrain = \"1000h\"\n", 2, "drain");
+    assert_error("[server]\nprobes = 1\n", 2, "probes");
+    assert_error("[server]\nservice = \"\"\n", 2, "service");
+    // The notification targets.
+    let hook = "[[notify]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\n";
+    for (keys, line, key) in [
+        ("tries = 0\n", 4, "tries"),
+        ("timeout = \"0s\"\n", 4, "timeout"),
+        ("min-interval = \"forever\"\n", 4, "min-interval"),
+        ("header = \"Authorization\"\n", 4, "header-value-env"),
+        (
+            "header = \"Authorization\"\nheader-value-env = \"HEALTHZ_TEST_NOT_SET\"\n",
+            5,
+            "header-value-env",
+        ),
+        ("name = \"\"\n", 4, "name"),
+        ("nme = \"x\"\n", 4, "nme"),
+    ] {
+        assert_error(&format!("{hook}{keys}"), line, key);
+    }
+    assert_error(
+        "[[notify]]\nkind = \"pager\"\nurl = \"http://h/\"\n",
+        2,
+        "kind",
+    );
+    let slack = assert_error(
+        "[[notify]]\nkind = \"slack\"\nurl = \"ftp://hooks.example/T0/B0/s3cretPath\"\n",
+        3,
+        "url",
+    );
+    assert!(!slack.contains("s3cretPath"), "{slack}");
+}
+
+#[test]
+fn a_header_value_from_the_environment_is_never_shown() {
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        "[[notify]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\n\
+         header = \"Authorization\"\nheader-value-env = \"HOOK_AUTH\"\n",
+    );
+    let run: Ran = healthz(dir.path())
+        .env("HOOK_AUTH", "Bearer s3cret\nX-Injected: 1")
+        .args(["config", "health.toml"])
+        .output()
+        .expect("the binary runs")
+        .into();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("health.toml:5: notify #1 (webhook): `header-value-env`: the environment variable `HOOK_AUTH` holds characters"), "{run:?}");
+    assert!(!run.stderr.contains("s3cret"), "{run:?}");
 }
 
 #[test]

@@ -2,12 +2,12 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::{Server, closed_port, healthz, ran, temp_dir, write};
 
-/// How long a graceful shutdown may take; a prompt one takes milliseconds.
-const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
+/// How long a graceful shutdown may take: the default drain (5 s), and a margin.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(15);
 
 #[test]
 fn the_built_in_config_serves_working_checks_and_creates_its_data_dir() {
@@ -128,7 +128,11 @@ tags = ["ready"]
 
     let response = server.get("/health/?format=json");
     assert_eq!(response.status, 503, "{response:?}");
-    assert_eq!(response.header("cache-control"), Some("max-age=5"));
+    // A failure is never cached; a healthy answer is, for `max-age`.
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    let healthy = server.get("/health/?format=json&check=StorageBackend");
+    assert_eq!(healthy.status, 200, "{healthy:?}");
+    assert_eq!(healthy.header("cache-control"), Some("max-age=5"));
     let json: serde_json::Value = serde_json::from_str(&response.body).unwrap();
     assert_eq!(json["StorageBackend"], "working");
     let tcp = json["TcpConnect[db]"].as_str().unwrap();
@@ -252,4 +256,122 @@ fn a_check_stuck_in_a_system_call_does_not_keep_the_server_from_exiting() {
     server.signal("TERM");
     let status = server.wait_for_exit(SHUTDOWN_LIMIT);
     assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn sigterm_fails_ready_while_the_server_keeps_serving_for_the_drain_then_exits_0() {
+    let drain = Duration::from_secs(3);
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        "[server]\nfailure-status = 503\ndrain = \"3s\"\n\n\
+         [[check]]\nkind = \"memory-cache\"\ntags = [\"ready\", \"live\"]\n",
+    );
+    let mut server = Server::start(dir.path(), &["--config", "health.toml"]);
+    assert_eq!(server.get("/ht/ready/").status, 200);
+    let signalled = Instant::now();
+    server.signal("TERM");
+    // `ready` fails at once; poll for the signal's delivery, not for a drain.
+    let deadline = signalled + Duration::from_secs(2);
+    let ready = loop {
+        let ready = server.get("/ht/ready/?verbose");
+        if ready.status != 200 || Instant::now() >= deadline {
+            break ready;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(ready.status, 503, "{ready:?}");
+    assert_eq!(
+        ready.body,
+        "[+]CacheBackend ok\n[-]shutdown failed: shutting down\nhealthz check failed\n"
+    );
+    // Until the drain is nearly over, everything else keeps answering as before.
+    while signalled.elapsed() < drain - Duration::from_millis(700) {
+        let live = server.get("/ht/live/?format=text");
+        assert_eq!(live.status, 200, "{live:?}");
+        assert_eq!(live.body, "CacheBackend: working\n");
+        assert_eq!(server.get("/ht/?format=json").status, 200);
+        assert_eq!(server.get("/ht/ready/").status, 503);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, stderr) = server.stop_after_signal(drain + Duration::from_secs(5));
+    let took = signalled.elapsed();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(took >= drain - Duration::from_millis(100), "{took:?}");
+    assert!(
+        stderr.contains("shutting down: ready fails while the server keeps serving for the drain"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("drain over: finishing the requests in flight"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_second_signal_cuts_the_drain_short() {
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", "[server]\ndrain = \"1h\"\n");
+    let mut server = Server::start(dir.path(), &["--config", "health.toml"]);
+    server.signal("TERM");
+    // The first signal is taken once `ready` fails.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.get("/ht/ready/").status == 200 {
+        assert!(Instant::now() < deadline, "SIGTERM was not taken");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.signal("INT");
+    let (status, stderr) = server.stop_after_signal(SHUTDOWN_LIMIT);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("drain cut short"), "{stderr}");
+}
+
+#[test]
+fn probes_serve_the_groups_at_the_root() {
+    let dir = temp_dir();
+    let config = format!(
+        "[server]\nprobes = true\nfailure-status = 503\n\n\
+         [[check]]\nkind = \"memory-cache\"\ntags = [\"live\", \"ready\"]\n\n\
+         [[check]]\nkind = \"tcp\"\naddr = \"127.0.0.1:{}\"\ntags = [\"ready\"]\n",
+        closed_port()
+    );
+    write(dir.path(), "health.toml", &config);
+    let server = Server::start(dir.path(), &["--config", "health.toml"]);
+    let live = server.get("/livez?format=text");
+    assert_eq!(
+        (live.status, live.body.as_str()),
+        (200, "CacheBackend: working\n")
+    );
+    let ready = server.get("/readyz?verbose");
+    assert_eq!(ready.status, 503, "{ready:?}");
+    assert!(
+        ready
+            .body
+            .starts_with("[+]CacheBackend ok\n[-]TcpConnect failed: unavailable: "),
+        "{ready:?}"
+    );
+    assert!(ready.body.ends_with("healthz check failed\n"), "{ready:?}");
+    // The same answers as the groups below the endpoint, formats and headers included.
+    let json = server.get_with("/readyz", &[("Accept", "application/json")]);
+    let below = server.get_with("/ht/ready/", &[("Accept", "application/json")]);
+    assert_eq!((json.status, &json.body), (below.status, &below.body));
+    assert_eq!(json.header("content-type"), below.header("content-type"));
+    let startup = server.get("/startupz?format=text");
+    assert_eq!((startup.status, startup.body.as_str()), (200, ""));
+    let head = server.request("HEAD", "/livez");
+    assert_eq!((head.status, head.body.as_str()), (200, ""), "{head:?}");
+    let post = server.request("POST", "/readyz");
+    assert_eq!(post.status, 405, "{post:?}");
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+    assert_eq!(server.get("/livez?format=yaml").status, 406);
+}
+
+#[test]
+fn without_probes_the_root_aliases_are_not_found() {
+    let dir = temp_dir();
+    let server = Server::start(dir.path(), &[]);
+    for path in ["/livez", "/readyz", "/startupz"] {
+        assert_eq!(server.get(path).status, 404, "{path}");
+    }
 }

@@ -11,17 +11,21 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use healthz::{CheckError, CheckOptions, CheckResult, Endpoint, HealthCheck, Registry, Selection};
+use healthz::{
+    CheckError, CheckOptions, CheckResult, Endpoint, HealthCheck, Observation, Registry, Selection,
+    observe,
+};
 
 /// How many runs happen before serving, so every sparkline has a history to draw.
 const WARM_UP_RUNS: usize = 20;
 
-/// Works, after a few milliseconds of pretend work.
+/// Works, after a few milliseconds of pretend work, and observes a value.
 struct Working;
 
 impl HealthCheck for Working {
     async fn check(&self) -> CheckResult {
         pretend_work().await;
+        observe(Observation::number("connections", 42.0).unit("open"));
         Ok(())
     }
 }
@@ -66,7 +70,12 @@ async fn main() {
         None => 0,
     };
     let registry = Registry::builder()
-        .check_with(Working, CheckOptions::new().name("DatabaseBackend"))
+        .check_with(
+            Working,
+            CheckOptions::new()
+                .name("DatabaseBackend")
+                .tags(["ready", "db"]),
+        )
         .check_with(
             BreaksAfter::new(8, || CheckError::warning("91% of the disk is used")),
             CheckOptions::new().name("DiskUsage"),
@@ -83,6 +92,22 @@ async fn main() {
         .check_with(
             BreaksAfter::new(0, || CheckError::unexpected_result("read back other bytes")),
             CheckOptions::new().name("<b>Tricky</b>").critical(false),
+        )
+        .check_with(
+            // Fails on its first and only run (the rest of the page's life is served
+            // from the cache): reported working, its failure counted.
+            BreaksAfter::new(0, || CheckError::unavailable("connection reset by peer")),
+            CheckOptions::new()
+                .name("Queue")
+                .failure_threshold(3)
+                .cache_ttl(Duration::from_secs(3600)),
+        )
+        .check_with(
+            Working,
+            CheckOptions::new()
+                .name("Replica")
+                .critical(false)
+                .interval(Duration::from_secs(2)),
         )
         .build()
         .expect("the names are unique");

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::CheckError;
+use crate::observe::Observations;
 
 /// When the blocking call of a check started, while it runs; one per check.
 ///
@@ -85,9 +86,11 @@ where
             humantime::format_duration(truncate(elapsed))
         ))
     })?;
+    // The check's observations, made on the blocking thread, go to its run.
+    let observations = Observations::current();
     let call = tokio::task::spawn_blocking(move || {
         let _running = running;
-        f()
+        Observations::on_this_thread(observations, f)
     });
     call.await
         .unwrap_or_else(|join_error| Err(CheckError::from_join_error(join_error)))

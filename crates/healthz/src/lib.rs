@@ -30,33 +30,39 @@
 //! # #[cfg(not(feature = "axum"))] fn main() {}
 //! ```
 //!
-//! # Features
+//! # How it fits together
 //!
-//! | feature  | gives |
-//! |----------|-------|
-//! | `axum`   | [`Endpoint::router`] (default; turns on `tower`) |
-//! | `actix`  | [`Endpoint::actix_service`]: the endpoint on an actix-web `App` or `Scope` |
-//! | `tower`  | [`Endpoint::into_service`]: the endpoint as a `tower::Service` |
-//! | `sqlite` | [`checks::Sqlite`]: `DatabaseBackend` on SQLite |
-//! | `disk`   | [`checks::DiskUsage`]: free space with thresholds |
-//! | `memory` | [`checks::MemoryUsage`]: memory in use with thresholds |
-//! | `postgres` | [`checks::Postgres`]: `DatabaseBackend` on PostgreSQL |
-//! | `mysql`  | [`checks::MySql`]: `DatabaseBackend` on MySQL and MariaDB |
-//! | `redis`  | [`checks::RedisCache`]: `CacheBackend`, and [`checks::RedisPing`]: `RedisBackend` |
-//! | `memcached` | [`checks::Memcached`]: `CacheBackend` on Memcached |
-//! | `s3`     | [`checks::S3Storage`]: `S3StorageBackend` on S3 and S3-compatible servers |
-//! | `http`   | [`checks::HttpEndpoint`]: a URL answers with an expected status and body |
-//! | `remote` | [`checks::RemoteHealth`]: each check of another service's health endpoint |
-//! | `dns`    | [`checks::DnsLookup`]: a name resolves |
-//! | `celery` | [`checks::Celery`]: `CeleryBackend`, Celery workers answer a control `ping` over RabbitMQ or Redis |
-//! | `rabbitmq` | [`checks::RabbitMq`]: `RabbitMQBackend`, a message's round trip through RabbitMQ (AMQP 0-9-1) |
-//! | `nats`   | [`checks::Nats`]: `NatsBackend`, a request/reply round trip through NATS, optionally JetStream |
-//! | `mqtt`   | [`checks::Mqtt`]: `MqttBackend`, a QoS 1 message's round trip through an MQTT broker |
-//! | `rustls` | HTTPS for `s3`, `http` and `remote` (rustls, webpki roots) |
-//! | `full`   | all of the above |
+//! ```text
+//!  request ──► Endpoint::respond ─► Selection ──► Registry::run ──► runner ───► Report ──► Renderer ──► response
+//!  (axum, actix,  (method, auth,    (group,      (one call per    (each check:   (public   (HTML, JSON,
+//!   tower, or     negotiation,      ?check=,     request)          single-flight, data)     health+json,
+//!   your own)     headers)          ?exclude=)                     timeout,                 text, OpenMetrics,
+//!                                                                  panic caught,            or your own)
+//!                                                                  history)
+//! ```
+//!
+//! - A [`Registry`] describes the checks: each a [`HealthCheck`] with its
+//!   [`CheckOptions`] (name, timeout, criticality, tags), validated once by
+//!   [`RegistryBuilder::build`].
+//! - A [`Selection`] says which checks a request means: a group (tag) and
+//!   `?check=`/`?exclude=` filters, by name.
+//! - The runner owns everything that changes: it runs the selected checks concurrently,
+//!   each under its timeout, shares one run in flight between concurrent requests
+//!   (single-flight per check) and keeps each check's recent history.
+//! - A [`Report`] is what a run produced, a public data type; a [`Renderer`] turns it
+//!   into one [`Format`].
+//! - An [`Endpoint`] holds the whole HTTP contract in [`Endpoint::respond`]; the
+//!   framework integrations only adapt requests and responses.
+//! - [`checks`] holds the bundled checks, each behind the cargo feature named after its
+//!   backend; the network ones share one connection layer for URLs, credentials, TLS
+//!   and redaction.
+//!
+//! # Features
 //!
 //! The checks that need no extra dependency are always there:
 //! [`checks::Filesystem`], [`checks::MemoryCache`] and [`checks::TcpConnect`].
+//!
+#![doc = document_features::document_features!()]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod blocking;
@@ -64,12 +70,14 @@ mod check;
 pub mod checks;
 mod error;
 mod http;
+mod observe;
 pub mod redact;
 mod registration;
 mod registry;
 mod render;
 mod report;
 mod runner;
+mod sanitize;
 mod secret;
 mod selection;
 
@@ -79,13 +87,17 @@ pub use error::{CheckError, ErrorKind, ResultExt};
 pub use http::ActixService;
 #[cfg(feature = "tower")]
 pub use http::EndpointService;
-pub use http::{Endpoint, EndpointRequest, Unauthorized};
+pub use http::{Endpoint, EndpointRequest, InvalidStatus, Unauthorized};
+pub use observe::{Observation, ObservedValue, observe};
 pub use registration::CheckOptions;
 pub use registry::{
     BuildError, BuildRule, DEFAULT_HISTORY_LEN, DEFAULT_TIMEOUT, Registry, RegistryBuilder,
 };
-pub use render::{Format, Renderer, render};
-pub use report::{CheckReport, HealthStatus, HistoryEntry, Outcome, Report};
+pub use render::{Format, Renderer, ServiceInfo, render};
+pub use report::{
+    CheckReport, CheckState, Damping, HealthStatus, HistoryEntry, Mode, Outcome, Report,
+};
+pub use runner::Transition;
 pub use secret::Secret;
 pub use selection::{Selection, SelectionError, WELL_KNOWN_GROUPS};
 

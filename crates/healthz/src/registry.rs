@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::check::{Blocking, BlockingHealthCheck, DynHealthCheck, HealthCheck};
 use crate::registration::{CheckOptions, forbidden_name_character, is_valid_tag};
 use crate::report::Report;
-use crate::runner::Runner;
+use crate::runner::{Runner, Transition};
 use crate::selection::{Selection, SelectionError};
 
 /// The timeout of a check whose registration sets none.
@@ -74,6 +74,16 @@ pub enum BuildRule {
     /// The timeout is zero.
     #[error("the timeout is zero")]
     ZeroTimeout,
+    /// An option is out of range, or contradicts another (`cache_ttl` with `interval`).
+    #[error("`{option}` {reason}")]
+    InvalidOption {
+        /// The builder method of [`CheckOptions`] that set it: `cache_ttl`,
+        /// `serve_stale`, `interval`, `stale_after`, `failure_threshold` or
+        /// `success_threshold`.
+        option: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A tag is not usable as a URL path segment.
     #[error(
         "the tag `{}` is not a valid group name; tags are non-empty and use only letters, digits, `-`, `_` and `.`",
@@ -165,12 +175,20 @@ impl RegistryBuilder {
         let mut first_with_name = HashMap::new();
         let mut registrations = Vec::with_capacity(self.registrations.len());
         for (index, (check, options)) in self.registrations.into_iter().enumerate() {
-            let registration = options.into_registration(check, self.default_timeout);
+            let name = options.name_or(check.as_ref());
             let broken = |rule| BuildError {
                 index,
-                name: registration.name.clone(),
+                name: name.clone(),
                 rule,
             };
+            let registration = options
+                .into_registration(name.clone(), check, self.default_timeout)
+                .map_err(|invalid| {
+                    broken(BuildRule::InvalidOption {
+                        option: invalid.option,
+                        reason: invalid.reason,
+                    })
+                })?;
             if registration.name.is_empty() {
                 return Err(broken(BuildRule::EmptyName));
             }
@@ -189,13 +207,16 @@ impl RegistryBuilder {
             first_with_name.insert(registration.name.clone(), index);
             registrations.push(registration);
         }
-        Ok(Registry {
+        let registry = Registry {
             runner: Arc::new(Runner::new(
                 registrations,
                 self.history_len,
                 self.warnings_as_errors,
             )),
-        })
+        };
+        // Inside a runtime the background checks start now; else with the first run.
+        registry.start();
+        Ok(registry)
     }
 }
 
@@ -258,6 +279,41 @@ impl Registry {
             .collect()
     }
 
+    /// Starts the background checks (those registered with an
+    /// [`interval`](CheckOptions::interval)) on the current Tokio runtime, if they have
+    /// not started yet; returns whether they run.
+    ///
+    /// Building the registry inside a runtime starts them already; outside one (a
+    /// registry built before the runtime), this or the first [`run`](Self::run) does.
+    pub fn start(&self) -> bool {
+        self.runner.start()
+    }
+
+    /// A receiver of every change of what a check reports, after damping: from pending
+    /// or working to warning or failing, and back. Each change is also one `tracing`
+    /// event; nothing is sent per request or per unchanged run.
+    ///
+    /// A receiver that falls more than 256 changes behind misses the oldest and is told
+    /// so ([`RecvError::Lagged`](tokio::sync::broadcast::error::RecvError::Lagged)).
+    #[must_use]
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Transition> {
+        self.runner.subscribe()
+    }
+
+    /// Begins the shutdown: from now on the `ready` group fails (`shutting down`), so
+    /// that load balancers and Kubernetes stop sending traffic while the service drains,
+    /// and `live` keeps passing. Call it first thing in the application's shutdown path,
+    /// then keep serving for a drain period. It cannot be undone.
+    pub fn begin_shutdown(&self) {
+        self.runner.begin_shutdown();
+    }
+
+    /// Whether [`begin_shutdown`](Self::begin_shutdown) was called.
+    #[must_use]
+    pub fn is_shutting_down(&self) -> bool {
+        self.runner.is_shutting_down()
+    }
+
     /// Runs the selected checks concurrently and reports them.
     ///
     /// Each check runs at most once at a time: concurrent calls share its run in flight
@@ -273,7 +329,9 @@ impl Registry {
                 .registrations()
                 .map(|registration| (registration.name.as_str(), &registration.tags[..])),
         )?;
-        Ok(Arc::clone(&self.runner).run(indices).await)
+        Ok(Arc::clone(&self.runner)
+            .run(indices, selection.group_name())
+            .await)
     }
 }
 

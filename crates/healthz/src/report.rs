@@ -6,6 +6,8 @@
 use std::time::{Duration, SystemTime};
 
 use crate::error::{CheckError, ErrorKind};
+use crate::observe::Observation;
+use crate::sanitize;
 
 /// The overall status of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,6 +38,9 @@ impl HealthStatus {
 pub enum Outcome {
     /// The check passed.
     Working,
+    /// A background check that has no result yet. It counts as failing, so that a
+    /// `ready` or `startup` probe waits for it.
+    Pending,
     /// The check failed. The message is the public one: for
     /// [`ErrorKind::UnknownError`] it never holds the underlying text.
     Failed {
@@ -56,14 +61,16 @@ impl Outcome {
         }
     }
 
-    /// The public outcome of a check's result.
+    /// The public outcome of a check's result. Its message is cleaned here, where a
+    /// check's (and so a backend's) words enter the report: control characters and
+    /// ANSI escapes out, line breaks as spaces, at most 1000 characters.
     #[must_use]
     pub fn from_result(result: &Result<(), CheckError>) -> Self {
         match result {
             Ok(()) => Self::Working,
             Err(error) => Self::Failed {
                 kind: error.kind(),
-                message: error.public_message().to_owned(),
+                message: sanitize::clean(error.public_message(), sanitize::MAX_MESSAGE_CHARS),
             },
         }
     }
@@ -74,12 +81,28 @@ impl Outcome {
         matches!(self, Self::Working)
     }
 
-    /// The failure kind, if the check failed.
+    /// The failure kind, if the check failed ([`ErrorKind::Unavailable`] while it is
+    /// pending).
     #[must_use]
     pub fn error_kind(&self) -> Option<ErrorKind> {
         match self {
             Self::Working => None,
+            Self::Pending => Some(ErrorKind::Unavailable),
             Self::Failed { kind, .. } => Some(*kind),
+        }
+    }
+
+    /// The broad state: working, warning, failing or pending.
+    #[must_use]
+    pub fn state(&self) -> CheckState {
+        match self {
+            Self::Working => CheckState::Working,
+            Self::Pending => CheckState::Pending,
+            Self::Failed {
+                kind: ErrorKind::Warning,
+                ..
+            } => CheckState::Warning,
+            Self::Failed { .. } => CheckState::Failing,
         }
     }
 
@@ -87,17 +110,120 @@ impl Outcome {
     #[must_use]
     pub fn message(&self) -> Option<&str> {
         match self {
-            Self::Working => None,
+            Self::Working | Self::Pending => None,
             Self::Failed { message, .. } => Some(message),
         }
     }
 
-    /// The seed's text: `working` or `<kind>: <message>`.
+    /// The seed's text: `working`, `pending` or `<kind>: <message>`.
     #[must_use]
     pub fn text(&self) -> String {
         match self {
             Self::Working => "working".to_owned(),
+            Self::Pending => "pending".to_owned(),
             Self::Failed { kind, message } => format!("{kind}: {message}"),
+        }
+    }
+}
+
+/// The broad state of a check's outcome, what a state change is a change of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CheckState {
+    /// No result yet.
+    Pending,
+    /// It works.
+    Working,
+    /// It works but warns.
+    Warning,
+    /// It fails.
+    Failing,
+}
+
+impl CheckState {
+    /// `pending`, `working`, `warning` or `failing`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Working => "working",
+            Self::Warning => "warning",
+            Self::Failing => "failing",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When a check runs and how its result is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// On the requests that need it, which share a run in flight.
+    OnRequest,
+    /// On a request, when its last result is older than `ttl`.
+    Cached {
+        /// How long a result is served from memory.
+        ttl: Duration,
+    },
+    /// In the background every `interval`; requests read its latest result.
+    Background {
+        /// The time between runs, before jitter.
+        interval: Duration,
+    },
+}
+
+impl std::fmt::Display for Mode {
+    /// `on request`, `cached 30s`, `every 10s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OnRequest => f.write_str("on request"),
+            Self::Cached { ttl } => write!(f, "cached {}", humantime::format_duration(*ttl)),
+            Self::Background { interval } => {
+                write!(f, "every {}", humantime::format_duration(*interval))
+            }
+        }
+    }
+}
+
+/// What flap damping does to a check's reported outcome right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Damping {
+    /// It is reported working although its latest runs failed: `failures` in a row of
+    /// the `threshold` it takes to be reported failing.
+    Failures {
+        /// Failures in a row so far.
+        failures: u32,
+        /// How many make it fail.
+        threshold: u32,
+    },
+    /// It is reported failing although its latest runs worked: `successes` in a row of
+    /// the `threshold` it takes to be reported working again.
+    Successes {
+        /// Successes in a row so far.
+        successes: u32,
+        /// How many make it work again.
+        threshold: u32,
+    },
+}
+
+impl std::fmt::Display for Damping {
+    /// `1 of 3 failures`, `2 of 3 successes`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Failures {
+                failures,
+                threshold,
+            } => write!(f, "{failures} of {threshold} failures"),
+            Self::Successes {
+                successes,
+                threshold,
+            } => write!(f, "{successes} of {threshold} successes"),
         }
     }
 }
@@ -166,22 +292,33 @@ pub struct CheckReport {
     pub critical: bool,
     /// The check's tags (groups).
     pub tags: Vec<String>,
-    /// How the check ended.
+    /// How the check ended, as reported: after flap damping, with a stale result as a
+    /// failure and [`Outcome::Pending`] before a background check's first result.
     pub outcome: Outcome,
     /// What this check contributes to the report's status.
     pub status: HealthStatus,
-    /// How long the check took (up to its timeout).
+    /// How long the run of this result took (up to its timeout).
     pub duration: Duration,
-    /// When the check finished.
-    pub finished_at: SystemTime,
-    /// Recent runs, oldest first, this run last.
+    /// When the run of this result finished; `None` while pending.
+    pub finished_at: Option<SystemTime>,
+    /// How old the result was when the report was made: zero for a run made for it.
+    pub age: Duration,
+    /// When the check last worked, if it has since the process started.
+    pub last_success: Option<SystemTime>,
+    /// When it runs and how its result is kept.
+    pub mode: Mode,
+    /// What flap damping does to the outcome right now, if anything.
+    pub damping: Option<Damping>,
+    /// Values the check observed on this run (see [`observe`](crate::observe)).
+    pub observations: Vec<Observation>,
+    /// Recent runs, oldest first, this run last; every raw result, damped or not.
     pub history: Vec<HistoryEntry>,
 }
 
 impl CheckReport {
-    /// A critical, untagged `component` named `name` that ended with `outcome`, took no
-    /// time, finished at the Unix epoch and has no history; its status follows from its
-    /// outcome and criticality.
+    /// A critical, untagged `component` named `name` that ended with `outcome`, run on
+    /// request, took no time, finished at the Unix epoch and has no history; its status
+    /// follows from its outcome and criticality.
     #[must_use]
     pub fn new(name: impl Into<String>, outcome: Outcome) -> Self {
         Self {
@@ -192,8 +329,23 @@ impl CheckReport {
             status: check_status(&outcome, true, false),
             outcome,
             duration: Duration::ZERO,
-            finished_at: SystemTime::UNIX_EPOCH,
+            finished_at: Some(SystemTime::UNIX_EPOCH),
+            age: Duration::ZERO,
+            last_success: None,
+            mode: Mode::OnRequest,
+            damping: None,
+            observations: Vec::new(),
             history: Vec::new(),
+        }
+    }
+
+    /// The outcome as the text formats and the page show it: the seed's text, with
+    /// what damping does to it (`working (1 of 3 failures)`).
+    #[must_use]
+    pub fn outcome_text(&self) -> String {
+        match self.damping {
+            Some(damping) => format!("{} ({damping})", self.outcome.text()),
+            None => self.outcome.text(),
         }
     }
 
@@ -241,7 +393,35 @@ impl CheckReport {
     /// When the check finished.
     #[must_use]
     pub fn finished_at(mut self, finished_at: SystemTime) -> Self {
-        self.finished_at = finished_at;
+        self.finished_at = Some(finished_at);
+        self
+    }
+
+    /// How old the result is.
+    #[must_use]
+    pub fn age(mut self, age: Duration) -> Self {
+        self.age = age;
+        self
+    }
+
+    /// When the check runs.
+    #[must_use]
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// What damping does to the outcome.
+    #[must_use]
+    pub fn damping(mut self, damping: Damping) -> Self {
+        self.damping = Some(damping);
+        self
+    }
+
+    /// Values the check observed.
+    #[must_use]
+    pub fn observations(mut self, observations: Vec<Observation>) -> Self {
+        self.observations = observations;
         self
     }
 
@@ -280,6 +460,9 @@ pub struct Report {
     pub started_at: SystemTime,
     /// How long the run took: the slowest check, since they run concurrently.
     pub duration: Duration,
+    /// Whether the service is shutting down and this report answers its `ready` group,
+    /// which then fails whatever the checks say.
+    pub shutting_down: bool,
 }
 
 impl Report {
@@ -290,12 +473,24 @@ impl Report {
             checks,
             started_at,
             duration,
+            shutting_down: false,
         }
     }
 
-    /// The worst status of any check; healthy when there are none.
+    /// The same report, failing because the service is shutting down.
+    #[must_use]
+    pub fn shutting_down(mut self) -> Self {
+        self.shutting_down = true;
+        self
+    }
+
+    /// The worst status of any check, healthy when there are none; unhealthy while
+    /// shutting down.
     #[must_use]
     pub fn status(&self) -> HealthStatus {
+        if self.shutting_down {
+            return HealthStatus::Unhealthy;
+        }
         self.checks
             .iter()
             .map(|check| check.status)

@@ -54,6 +54,11 @@ impl Selection {
         self
     }
 
+    /// The group it selects, if any.
+    pub(crate) fn group_name(&self) -> Option<&str> {
+        self.group.as_deref()
+    }
+
     /// Leaves out the named check.
     pub fn exclude(mut self, name: impl Into<String>) -> Self {
         self.exclude.push(name.into());

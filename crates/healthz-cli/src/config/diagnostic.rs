@@ -12,7 +12,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::interpolate::Interpolated;
-use super::raw::holds_secret;
+use super::suggest;
 
 /// What an interpolated value looks like in an error message.
 pub(super) const REDACTED: &str = "***";
@@ -50,6 +50,13 @@ pub(super) enum Section {
         /// The check's `kind`, if readable.
         kind: Option<String>,
     },
+    /// The `number`th `[[notify]]` (from 1), and its `kind` when it is a plain string.
+    Notify {
+        /// 1 for the first target.
+        number: usize,
+        /// The target's `kind`, if readable.
+        kind: Option<String>,
+    },
 }
 
 impl fmt::Display for Section {
@@ -57,12 +64,22 @@ impl fmt::Display for Section {
         match self {
             Self::Top => f.write_str("top level"),
             Self::Server => f.write_str("[server]"),
-            Self::Check { number, kind: None } => write!(f, "check #{number}"),
-            Self::Check {
-                number,
-                kind: Some(kind),
-            } => write!(f, "check #{number} ({kind})"),
+            Self::Check { number, kind } => write_numbered(f, "check", *number, kind.as_deref()),
+            Self::Notify { number, kind } => write_numbered(f, "notify", *number, kind.as_deref()),
         }
+    }
+}
+
+/// `check #2` or `check #2 (tcp)`: an item of an array of tables, with its kind.
+fn write_numbered(
+    f: &mut fmt::Formatter<'_>,
+    array: &str,
+    number: usize,
+    kind: Option<&str>,
+) -> fmt::Result {
+    match kind {
+        None => write!(f, "{array} #{number}"),
+        Some(kind) => write!(f, "{array} #{number} ({kind})"),
     }
 }
 
@@ -118,6 +135,32 @@ impl<'a> Diagnostics<'a> {
         }
     }
 
+    /// An error about the value at `span`, prefixed with where it is: its section and
+    /// key (`check #2 (tcp): `addr`: …`), so that callers need not name the key again.
+    pub(super) fn invalid(&self, span: Range<usize>, problem: impl fmt::Display) -> ConfigError {
+        let location = self.locate(&span);
+        self.error(span, format!("{location}: {problem}"))
+    }
+
+    /// An unknown key `key` at `span`, in `place` (`in [server]`), with the key of
+    /// `accepted` it is nearest to, if one is near, and what the table takes: `takes`,
+    /// or else the list of `accepted`.
+    pub(super) fn unknown_key(
+        &self,
+        key: &str,
+        span: Range<usize>,
+        place: &str,
+        accepted: &[&str],
+        takes: Option<&str>,
+    ) -> ConfigError {
+        let hint = suggest::hint(key, accepted);
+        let takes = takes.map_or_else(
+            || format!("expected one of: {}", accepted.join(", ")),
+            str::to_owned,
+        );
+        self.error(span, format!("unknown key `{key}` {place}{hint} ({takes})"))
+    }
+
     /// An error in a file that is not valid TOML; the parser never sees interpolated
     /// values, so its message is safe to show.
     pub(super) fn syntax(file: &str, source: &str, error: &toml::de::Error) -> ConfigError {
@@ -159,19 +202,26 @@ impl<'a> Diagnostics<'a> {
         let mut segments = path.iter();
         let section = match segments.next() {
             Some(Segment::Key(key)) if key == "server" && path.len() > 1 => Section::Server,
-            Some(Segment::Key(key)) if key == "check" => match segments.next() {
-                Some(Segment::Index(index)) => Section::Check {
-                    number: index + 1,
-                    kind: self.check_kind(*index),
-                },
-                // `check = 1`: the key itself is at fault.
-                _ => {
-                    return Location {
-                        section: Section::Top,
-                        key: Some("check".into()),
-                    };
+            Some(Segment::Key(key)) if key == "check" || key == "notify" => {
+                match segments.next() {
+                    Some(Segment::Index(index)) => {
+                        let number = index + 1;
+                        let kind = self.kind_of(key, *index);
+                        if key == "check" {
+                            Section::Check { number, kind }
+                        } else {
+                            Section::Notify { number, kind }
+                        }
+                    }
+                    // `check = 1`: the key itself is at fault.
+                    _ => {
+                        return Location {
+                            section: Section::Top,
+                            key: Some(key.clone()),
+                        };
+                    }
                 }
-            },
+            }
             Some(Segment::Key(key)) => {
                 return Location {
                     section: Section::Top,
@@ -187,10 +237,11 @@ impl<'a> Diagnostics<'a> {
         Location { section, key }
     }
 
-    /// The `kind` of the `index`th check as written, unless it was interpolated.
-    fn check_kind(&self, index: usize) -> Option<String> {
-        let check = self.tree.get("check")?.get_ref().get(index)?;
-        let kind = check.get_ref().get("kind")?;
+    /// The `kind` of the `index`th table of the array `array` (`check`, `notify`) as
+    /// written, unless it was interpolated.
+    fn kind_of(&self, array: &str, index: usize) -> Option<String> {
+        let item = self.tree.get(array)?.get_ref().get(index)?;
+        let kind = item.get_ref().get("kind")?;
         if self.interpolated.get(&kind.span()).is_some() {
             return None;
         }
@@ -198,22 +249,12 @@ impl<'a> Diagnostics<'a> {
     }
 
     /// A deserialization error, rewritten to name the section and the key, with any
-    /// interpolated value in it redacted.
+    /// interpolated value in it redacted. (Unknown keys are found before a table is
+    /// deserialized, to be reported with the keys of the check's kind.)
     pub(super) fn deserialize(&self, error: &toml::de::Error) -> ConfigError {
         let span = error.span().unwrap_or(0..0);
         let location = self.locate(&span);
         let message = match classify(error.message()) {
-            Classified::UnknownKey { key, expected } => {
-                let table = match location.section {
-                    Section::Top => "at the top level".to_owned(),
-                    Section::Server => "in [server]".to_owned(),
-                    Section::Check { .. } => "in [[check]]".to_owned(),
-                };
-                format!(
-                    "unknown key `{key}` {table} (expected one of: {})",
-                    expected.join(", ")
-                )
-            }
             Classified::MissingKey(key) => format!("{}: missing key `{key}`", location.section),
             // Serde quotes the value of the wrong type (`integer `5``), which may be a
             // secret written in the file: no value of a key that may hold one is shown.
@@ -237,6 +278,24 @@ impl<'a> Diagnostics<'a> {
             _ => message.to_owned(),
         }
     }
+}
+
+/// Whether the value of `key` may be a secret, or hold one (a URL's password): an
+/// error about such a value never shows it, not even when its type is wrong.
+///
+/// Besides the keys listed, any key whose name says it holds a password, a token, a
+/// secret or a key counts, so that a new key of that sort is covered from the start.
+fn holds_secret(key: &str) -> bool {
+    const LISTED: [&str; 2] = ["url", "endpoint"];
+    const WORDS: [&str; 6] = [
+        "password",
+        "token",
+        "secret",
+        "key-id",
+        "credential",
+        "auth",
+    ];
+    LISTED.contains(&key) || WORDS.iter().any(|word| key.contains(word))
 }
 
 /// A message about the value of a key that may hold a secret, without the value: only
@@ -302,9 +361,7 @@ fn find_in_value(
 
 /// A serde error message, taken apart where it has a known shape.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Classified {
-    /// `unknown field `x`, expected one of `a`, `b``.
-    UnknownKey { key: String, expected: Vec<String> },
+enum Classified {
     /// `missing field `x``.
     MissingKey(String),
     /// Anything else (wrong types mostly), in words for config authors.
@@ -313,16 +370,7 @@ pub(super) enum Classified {
 
 /// Takes apart serde's messages, whose shapes are fixed by `serde::de::Error`'s
 /// provided methods.
-pub(super) fn classify(message: &str) -> Classified {
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let mut quoted = rest.split('`').skip(1).step_by(2).map(str::to_owned);
-        if let Some(key) = quoted.next() {
-            return Classified::UnknownKey {
-                key,
-                expected: quoted.collect(),
-            };
-        }
-    }
+fn classify(message: &str) -> Classified {
     if let Some(rest) = message.strip_prefix("missing field ")
         && let Some(key) = rest.split('`').nth(1)
     {
@@ -348,21 +396,27 @@ mod tests {
     }
 
     #[test]
+    fn keys_that_hold_secrets_are_known() {
+        for key in [
+            "url",
+            "endpoint",
+            "bearer-token",
+            "access-key-id",
+            "secret-access-key",
+            "password",
+            "token",
+        ] {
+            assert!(holds_secret(key), "{key}");
+        }
+        for key in [
+            "kind", "name", "addr", "bucket", "timeout", "tags", "queues",
+        ] {
+            assert!(!holds_secret(key), "{key}");
+        }
+    }
+
+    #[test]
     fn serde_messages_are_taken_apart() {
-        assert_eq!(
-            classify("unknown field `adress`, expected one of `kind`, `addr`, `path`"),
-            Classified::UnknownKey {
-                key: "adress".into(),
-                expected: vec!["kind".into(), "addr".into(), "path".into()]
-            }
-        );
-        assert_eq!(
-            classify("unknown field `x`, expected `server` or `check`"),
-            Classified::UnknownKey {
-                key: "x".into(),
-                expected: vec!["server".into(), "check".into()]
-            }
-        );
         assert_eq!(
             classify("missing field `kind`"),
             Classified::MissingKey("kind".into())

@@ -1,10 +1,14 @@
+//! The whole config, parsed from text: the helpers here serve the tests of the
+//! modules below `config` too.
+
 use std::collections::HashMap;
 use std::env::VarError;
+use std::path::PathBuf;
 
 use super::*;
 
 /// An environment for tests: the process's own cannot be changed safely.
-fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
+pub(super) fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
     let vars: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -12,27 +16,19 @@ fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, VarError> {
     move |name| vars.get(name).cloned().ok_or(VarError::NotPresent)
 }
 
-fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+/// Parses `text` as `health.toml` in `/etc/hc`, with `vars` as the environment.
+pub(super) fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     parse(text, "health.toml", Path::new("/etc/hc"), &env_of(vars))
 }
 
-fn error(text: &str) -> String {
+/// The error of parsing `text`, which must fail.
+pub(super) fn error(text: &str) -> String {
     error_with(text, &[])
 }
 
-fn error_with(text: &str, vars: &[(&str, &str)]) -> String {
+/// The error of parsing `text` with `vars` as the environment, which must fail.
+pub(super) fn error_with(text: &str, vars: &[(&str, &str)]) -> String {
     parse_with(text, vars).unwrap_err().to_string()
-}
-
-/// The keys serde accepts in a table, from its own unknown-key message.
-fn accepted_keys(table_with_unknown_key: &str) -> Vec<String> {
-    let mut tree = DeTable::parse(table_with_unknown_key).unwrap();
-    interpolate::document(tree.get_mut(), &env_of(&[])).unwrap();
-    let error = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap_err();
-    match diagnostic::classify(error.message()) {
-        diagnostic::Classified::UnknownKey { expected, .. } => expected,
-        other => panic!("not an unknown key: {other:?}"),
-    }
 }
 
 #[test]
@@ -82,56 +78,49 @@ fn the_reference_and_the_default_are_valid() {
 }
 
 #[test]
-fn every_accepted_key_is_in_the_reference() {
-    let documented = |key: &str| {
-        REFERENCE.lines().any(|line| {
+fn every_key_is_in_the_reference() {
+    let documented = |part: &str, key: &str| {
+        part.lines().any(|line| {
             let line = line.trim_start_matches(['#', ' ']);
             line.starts_with(&format!("{key} =")) || line.starts_with(&format!("{key} "))
         })
     };
-    let tables = [
-        ("[server]", accepted_keys("[server]\nzzz = 1\n")),
-        (
-            "[[check]]",
-            accepted_keys("[[check]]\nkind = \"tcp\"\nzzz = 1\n"),
-        ),
-        ("the top level", accepted_keys("zzz = 1\n")),
-    ];
-    for (table, keys) in &tables {
-        assert!(keys.len() > 1, "{table}: {keys:?}");
-        for key in keys {
-            let header = format!("[{key}]");
-            let array_header = format!("[[{key}]]");
-            assert!(
-                documented(key) || REFERENCE.contains(&header) || REFERENCE.contains(&array_header),
-                "`{key}` of {table} is not in reference.toml"
-            );
-        }
+    // [server], then the keys every check takes, listed once before the first check.
+    let (head, checks) = REFERENCE.split_once("\n[[check]]").unwrap();
+    for key in table::names_of::<server::ServerKeys>() {
+        assert!(documented(head, key), "`{key}` of [server]");
     }
-    for kind in kind::Kind::ALL {
-        assert!(
-            REFERENCE.contains(&format!("kind = \"{}\"", kind.name())),
-            "kind `{}` is not in reference.toml",
-            kind.name()
-        );
+    for key in check::common_keys() {
+        assert!(documented(head, key), "`{key}` of every check");
+    }
+    let (_, targets) = REFERENCE.split_once("\n[[notify]]").unwrap();
+    for key in table::names_of::<notify::NotifyKeys>() {
+        assert!(documented(targets, key), "`{key}` of [[notify]]");
+    }
+    // Each kind's keys, in the part about that kind: from its `kind = "…"` to the
+    // next check.
+    for kind in &kinds::ALL {
+        let start = format!("\nkind = \"{}\"\n", kind.name());
+        let part = checks
+            .split_once(&start)
+            .unwrap_or_else(|| panic!("kind `{}` is not in reference.toml", kind.name()))
+            .1;
+        let part = part.split("\n[[check]]").next().unwrap();
+        for key in kind.keys() {
+            assert!(documented(part, key), "`{key}` of kind `{}`", kind.name());
+        }
     }
 }
 
 #[test]
-fn every_kind_specific_key_belongs_to_a_kind() {
-    const COMMON: [&str; 6] = ["kind", "name", "alias", "timeout", "critical", "tags"];
-    let accepted = accepted_keys("[[check]]\nkind = \"tcp\"\nzzz = 1\n");
-    let specific: Vec<&String> = accepted
-        .iter()
-        .filter(|key| !COMMON.contains(&key.as_str()))
-        .collect();
-    for key in specific {
-        assert!(
-            kind::Kind::ALL
-                .iter()
-                .any(|kind| kind.keys().contains(&key.as_str())),
-            "no kind takes `{key}`"
-        );
+fn no_kind_takes_a_key_every_check_takes() {
+    // The common keys are taken out of a check's table first: a kind's key of the
+    // same name would never be read.
+    let common = check::common_keys();
+    for kind in &kinds::ALL {
+        for key in kind.keys() {
+            assert!(!common.contains(&key), "kind `{}`: `{key}`", kind.name());
+        }
     }
 }
 
@@ -165,24 +154,65 @@ fn syntax_errors_name_the_line() {
 }
 
 #[test]
-fn unknown_keys_name_the_table_and_the_expected_keys() {
+fn unknown_keys_name_the_table_and_the_nearest_key() {
     assert_eq!(
         error("[server]\nbind = \"127.0.0.1:1\"\nbnd = 1\n"),
-        "health.toml:3: unknown key `bnd` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized)"
+        "health.toml:3: unknown key `bnd` in [server]; did you mean `bind`? (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service)"
     );
-    let message = error(
-        "[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\n\n[[check]]\nkind = \"tcp\"\nadress = \"h:1\"\n",
-    );
-    assert!(
-        message.starts_with(
-            "health.toml:7: unknown key `adress` in [[check]] (expected one of: kind, name, alias, "
-        ),
-        "{message}"
+    assert_eq!(
+        error("[server]\nzzz = 1\n"),
+        "health.toml:2: unknown key `zzz` in [server] (expected one of: bind, path, failure-status, degraded-status, warnings-as-errors, max-age, history, tokens, unauthorized, drain, probes, service)"
     );
     assert_eq!(
         error("[servers]\n"),
-        "health.toml:1: unknown key `servers` at the top level (expected one of: server, check)"
+        "health.toml:1: unknown key `servers` at the top level; did you mean `server`? (expected one of: server, check, notify)"
     );
+}
+
+#[test]
+fn an_unknown_key_of_a_check_lists_only_its_kind_s_keys() {
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\n[[check]]\nkind = \"s3\"\nbukcet = \"b\"\n"
+        ),
+        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
+    );
+    // A key every check takes is suggested too, and a far-off one is not.
+    assert_eq!(
+        error("[[check]]\nkind = \"tcp\"\naddr = \"h:1\"\ncritcal = false\n"),
+        "health.toml:4: unknown key `critcal` in a `tcp` check; did you mean `critical`? (a `tcp` check takes: addr; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"memory-cache\"\nsize = 3\n"),
+        "health.toml:3: unknown key `size` in a `memory-cache` check (a `memory-cache` check takes only the keys every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
+    );
+    // The keys that `disk` shares with `memory` are its keys too.
+    assert_eq!(
+        error("[[check]]\nkind = \"disk\"\npath = \"/\"\nwarn_at = 80.0\n"),
+        "health.toml:4: unknown key `warn_at` in a `disk` check; did you mean `warn-at`? (a `disk` check takes: path, warn-at, fail-at; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"postgress\"\n"),
+        "health.toml:2: check #1: `kind`: unknown kind `postgress`; did you mean `postgres`? (expected one of: sqlite, postgres, mysql, filesystem, s3, memory-cache, redis, memcached, redis-ping, disk, memory, tcp, dns, http, remote, celery, rabbitmq, nats, mqtt)"
+    );
+}
+
+#[test]
+fn checks_written_as_a_single_table_are_explained() {
+    assert_eq!(
+        error("[server]\nbind = \"127.0.0.1:1\"\n\n[check]\nkind = \"tcp\"\naddr = \"h:1\"\n"),
+        "health.toml:4: `[check]` is a single table: write each check as an array table, `[[check]]`, with double brackets"
+    );
+    assert_eq!(
+        error("check = 1\n"),
+        "health.toml:1: `check`: must be checks written as `[[check]]` tables, not a integer"
+    );
+    assert_eq!(
+        error("check = [{ kind = \"memory\" }, \"tcp\"]\n"),
+        "health.toml:1: check #2: must be a table (`[[check]]`), not a string"
+    );
+    let inline = parse_with("check = [{ kind = \"memory\" }]\n", &[]).unwrap();
+    assert_eq!(inline.checks, ["MemoryUsage"]);
 }
 
 #[test]
@@ -548,18 +578,13 @@ fn debug_output_shows_no_secret() {
     let config = parse_with(EVERY_KEY, &SECRETS).unwrap();
     let mut tree = DeTable::parse(EVERY_KEY).unwrap();
     let interpolated = interpolate::document(tree.get_mut(), &env_of(&SECRETS)).unwrap();
-    let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap();
     for debug in [
         format!("{config:?}"),
         format!("{config:#?}"),
-        format!("{raw:?}"),
         format!("{interpolated:?}"),
     ] {
         assert!(!debug.contains("hunter2"), "{debug}");
     }
-    let raw = format!("{raw:?}");
-    assert!(raw.contains("postgres://app:***@db.internal"), "{raw}");
-    assert!(raw.contains("token=***"), "{raw}");
 }
 
 #[test]
@@ -693,7 +718,7 @@ fn invalid_urls_are_config_errors_without_their_password() {
     );
     assert_eq!(
         error("[[check]]\nkind = \"memcached\"\naddr = \"cache:port\"\n"),
-        "health.toml:3: check #1 (memcached): `addr`: invalid address `cache:port`: `port` is not a port number"
+        "health.toml:3: check #1 (memcached): `addr`: invalid address `cache:port`: the port is not a number from 0 to 65535"
     );
     assert_eq!(
         error("[[check]]\nkind = \"http\"\nurl = \"http://u:hunter2@a.test/\"\n"),
@@ -722,7 +747,7 @@ fn invalid_urls_are_config_errors_without_their_password() {
             "[[check]]\nkind = \"memcached\"\naddr = \"${ADDR}\"\n",
             &[("ADDR", "cache:hunter2")]
         ),
-        "health.toml:3: check #1 (memcached): `addr`: invalid address ***: *** is not a port number"
+        "health.toml:3: check #1 (memcached): `addr`: invalid address ***: the port is not a number from 0 to 65535"
     );
 }
 
@@ -783,9 +808,14 @@ fn server_tokens_guard_the_endpoint_and_stay_secret() {
     assert!(!debug.contains("hunter2"), "{debug}");
     let mut tree = DeTable::parse(text).unwrap();
     interpolate::document(tree.get_mut(), &env_of(&[("HEALTH_TOKEN", "hunter2-env")])).unwrap();
-    let raw = raw::RawConfig::deserialize(toml::de::Deserializer::from(tree)).unwrap();
-    let raw = format!("{raw:?}");
-    assert!(!raw.contains("hunter2"), "{raw}");
+    let server = tree.get_ref()["server"].clone();
+    let table = table::Table::new(
+        server.span(),
+        server.into_inner().as_table().unwrap().clone(),
+    );
+    let keys = format!("{:?}", table.read::<server::ServerKeys>().unwrap());
+    assert!(!keys.contains("hunter2"), "{keys}");
+    assert_eq!(keys.matches("value: ***").count(), 2, "{keys}");
 
     let forbidden = parse_with("[server]\ntokens = [\"t\"]\n", &[]).unwrap();
     assert!(format!("{:?}", forbidden.endpoint).contains("Forbidden"));
@@ -842,5 +872,39 @@ fn unauthorized_needs_tokens_and_a_known_value() {
             &[]
         )
         .is_ok()
+    );
+}
+
+#[test]
+fn the_drain_the_probes_and_the_service_name_are_read_and_validated() {
+    let default = parse_with("", &[]).unwrap();
+    assert_eq!(
+        (default.drain, default.probes),
+        (std::time::Duration::from_secs(5), false)
+    );
+    let config = parse_with(
+        "[server]\ndrain = \"0s\"\nprobes = true\nservice = \"orders\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (config.drain, config.probes),
+        (std::time::Duration::ZERO, true)
+    );
+    assert_eq!(
+        error("[server]\ndrain = \"2h\"\n"),
+        "health.toml:2: [server]: `drain`: must be at most 1h, not `2h`"
+    );
+    assert_eq!(
+        error("[server]\ndrain = \"soon\"\n"),
+        "health.toml:2: [server]: `drain`: must be a duration like `2s` or `500ms`, not `soon`"
+    );
+    assert_eq!(
+        error("[server]\n\nprobes = \"yes\"\n"),
+        "health.toml:3: [server]: `probes`: invalid type: string \"yes\", expected a boolean"
+    );
+    assert_eq!(
+        error("[server]\nservice = \" \"\n"),
+        "health.toml:2: [server]: `service`: must not be empty"
     );
 }

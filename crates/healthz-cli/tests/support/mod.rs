@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod backends;
+pub(crate) mod webhook;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -202,6 +203,32 @@ impl Server {
         assert!(status.success(), "kill -{signal} failed");
     }
 
+    /// Sends `method` to `path` on the server.
+    pub(crate) fn request(&self, method: &str, path: &str) -> Response {
+        request(self.addr, method, path, &[])
+    }
+
+    /// Sends SIGTERM, waits up to `limit` for the server to exit, and returns its
+    /// status and what it wrote to stderr.
+    pub(crate) fn stop(&mut self, limit: Duration) -> (ExitStatus, String) {
+        self.signal("TERM");
+        self.stop_after_signal(limit)
+    }
+
+    /// Waits up to `limit` for the server to exit after a signal it was sent, and
+    /// returns its status and what it wrote to stderr.
+    pub(crate) fn stop_after_signal(&mut self, limit: Duration) -> (ExitStatus, String) {
+        let status = self.wait_for_exit(limit);
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .expect("stderr is piped")
+            .read_to_string(&mut stderr)
+            .expect("stderr is readable");
+        (status, stderr)
+    }
+
     /// Waits up to `limit` for the server to exit, and returns its status.
     pub(crate) fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
@@ -253,6 +280,16 @@ pub(crate) fn get(addr: SocketAddr, path: &str) -> Response {
 
 /// [`get`] with extra request headers.
 pub(crate) fn get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
+    request(addr, "GET", path, headers)
+}
+
+/// Sends `method` to `path` with extra request headers and no body.
+pub(crate) fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response {
     let extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
@@ -263,7 +300,7 @@ pub(crate) fn get_with(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -
         .expect("a read timeout");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n"
     )
     .expect("the request is sent");
     let mut raw = String::new();

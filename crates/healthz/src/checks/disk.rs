@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::describe_io as describe;
 use super::threshold::Thresholds;
 use crate::blocking::{BlockingGuard, run_blocking};
-use crate::{CheckError, CheckResult, HealthCheck};
+use crate::{CheckError, CheckResult, HealthCheck, Observation, observe};
 
 /// Checks how full the file system holding a path is: a warning at or above one
 /// percentage, a failure at or above another (90 % and 95 % unless set).
@@ -66,6 +66,7 @@ impl HealthCheck for DiskUsage {
         // `statvfs` and `stat` block, and can hang on an unreachable network file
         // system: then later runs wait for that one instead of starting another.
         let (mount, percent) = run_blocking(&self.guard, move || measure(&path)).await?;
+        observe(Observation::number("usage", percent).unit("percent"));
         self.thresholds.judge(
             percent,
             format_args!("disk {} {percent:.1}% full", mount.display()),

@@ -351,8 +351,8 @@ mod tests {
             reason("redis://h:1"),
             "expected memcache://, memcached:// or tcp://"
         );
-        assert_eq!(reason("h:port"), "invalid port number");
-        assert_eq!(reason("memcache://:11211"), "empty host");
+        assert_eq!(reason("h:port"), "the port is not a number from 0 to 65535");
+        assert_eq!(reason("memcache://:11211"), "it names no host");
         assert_eq!(
             reason("memcache://u:pw@h"),
             "memcached's text protocol has no authentication"

@@ -6,7 +6,7 @@ use sysinfo::{MemoryRefreshKind, System};
 
 use super::threshold::Thresholds;
 use crate::blocking::{BlockingGuard, run_blocking};
-use crate::{CheckError, CheckResult, HealthCheck};
+use crate::{CheckError, CheckResult, HealthCheck, Observation, observe};
 
 /// Checks how much of the system's memory is in use: a warning at or above one
 /// percentage, a failure at or above another (90 % and 95 % unless set).
@@ -64,6 +64,7 @@ impl HealthCheck for MemoryUsage {
         }
         let used = total.saturating_sub(available);
         let percent = used as f64 / total as f64 * 100.0;
+        observe(Observation::number("usage", percent).unit("percent"));
         self.thresholds
             .judge(percent, format_args!("memory {percent:.1}% used"))
     }

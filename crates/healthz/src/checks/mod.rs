@@ -1,21 +1,23 @@
-//! The bundled checks: each one a real, cheap round trip against one backend.
+//! The bundled checks: each one a real, cheap round trip against one backend, behind
+//! the cargo feature named after its backend (the crate's docs list them).
 //!
-//! | check | name on the endpoint | `componentType` | feature | what it does |
-//! |---|---|---|---|---|
-//! | [`Filesystem`] | `StorageBackend` | `datastore` | always | writes a uniquely named file with random bytes, reads it back, compares, deletes it, confirms it is gone |
-//! | [`MemoryCache`] | `CacheBackend` | `datastore` | always | sets a unique key with a short TTL in a [`MemoryStore`], reads it back, compares, deletes it |
-//! | [`TcpConnect`] | `TcpConnect` | `system` | always | resolves `host:port` and opens a TCP connection |
-//! | `Sqlite` | `DatabaseBackend` | `datastore` | `sqlite` | on the application's pool or its own: reads the schema version from the file, runs `SELECT 1` and checks the row |
-//! | `DiskUsage` | `DiskUsage` | `system` | `disk` | how full the file system holding a path is, against warning and failure thresholds |
-//! | `MemoryUsage` | `MemoryUsage` | `system` | `memory` | how much system memory is in use, against warning and failure thresholds |
-//! | `S3Storage` | `S3StorageBackend` | `datastore` | `s3` | puts a uniquely named object with random bytes under a prefix, gets it back, compares, deletes it, confirms it is gone |
-//! | `HttpEndpoint` | `HttpEndpoint` | `component` | `http` | `GET` a URL; checks the status (any `2xx` unless set) and optionally a text in the body |
-//! | `RemoteHealth` | `RemoteHealth` | `component` | `remote` | reads another service's health endpoint (health+json or the seed's JSON) and reports each of its checks |
-//! | `DnsLookup` | `DnsLookup` | `system` | `dns` | resolves a name through the system resolver, optionally to given addresses |
-//! | `Celery` | `CeleryBackend` | `component` | `celery` | broadcasts Celery's control `ping` (or `active_queues`) over RabbitMQ or Redis and counts the workers that reply, like `celery inspect ping` |
-//! | `RabbitMq` | `RabbitMQBackend` | `component` | `rabbitmq` | on its kept connection, opens a channel, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the channel |
-//! | `Nats` | `NatsBackend` | `component` | `nats` | connects, sends a request on a unique subject and answers it from its own subscription, compares the reply; optionally asks for the account's JetStream info |
-//! | `Mqtt` | `MqttBackend` | `component` | `mqtt` | connects with a unique client id and a clean session, subscribes to a unique topic, publishes a unique QoS 1 message to it, receives it, compares, unsubscribes, disconnects |
+//! | check | name on the endpoint | `componentType` | what it does |
+//! |---|---|---|---|
+//! | [`Filesystem`] | `StorageBackend` | `datastore` | writes a uniquely named file with random bytes, reads it back, compares, deletes it, confirms it is gone |
+//! | [`MemoryCache`] | `CacheBackend` | `datastore` | sets a unique key with a short TTL in a [`MemoryStore`], reads it back, compares, deletes it |
+//! | [`TcpConnect`] | `TcpConnect` | `system` | resolves `host:port` and opens a TCP connection |
+//! | `Sqlite` | `DatabaseBackend` | `datastore` | on the application's pool or its own: reads the schema version from the file, runs `SELECT 1` and checks the row |
+//! | `DiskUsage` | `DiskUsage` | `system` | how full the file system holding a path is, against warning and failure thresholds |
+//! | `MemoryUsage` | `MemoryUsage` | `system` | how much system memory is in use, against warning and failure thresholds |
+//! | `S3Storage` | `S3StorageBackend` | `datastore` | puts a uniquely named object with random bytes under a prefix, gets it back, compares, deletes it, confirms it is gone |
+//! | `HttpEndpoint` | `HttpEndpoint` | `component` | `GET` a URL; checks the status (any `2xx` unless set) and optionally a text in the body |
+//! | `RemoteHealth` | `RemoteHealth` | `component` | reads another service's health endpoint (health+json or the seed's JSON) and reports each of its checks |
+//! | `DnsLookup` | `DnsLookup` | `system` | resolves a name through the system resolver, optionally to given addresses |
+//! | `Celery` | `CeleryBackend` | `component` | broadcasts Celery's control `ping` (or `active_queues`) over RabbitMQ or Redis and counts the workers that reply, like `celery inspect ping` |
+//! | `RabbitMq` | `RabbitMQBackend` | `component` | on its kept connection, opens a channel, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the channel |
+//! | `Nats` | `NatsBackend` | `component` | connects, sends a request on a unique subject and answers it from its own subscription, compares the reply; optionally asks for the account's JetStream info |
+//! | `Mqtt` | `MqttBackend` | `component` | connects with a unique client id and a clean session, subscribes to a unique topic, publishes a unique QoS 1 message to it, receives it, compares, unsubscribes, disconnects |
+//! | `TlsCertificate` | `TlsCertificate` | `system` | connects (optionally with STARTTLS for SMTP or PostgreSQL), completes the TLS handshake and compares the days the server's certificate has left with warning and failure thresholds |
 //!
 //! A check touches nothing but its own uniquely named probe data and removes it even
 //! when the runner's timeout stops the check half-way (a short-lived program awaits
@@ -94,6 +96,8 @@ mod stream;
 mod threshold;
 #[cfg(feature = "rustls")]
 mod tls;
+#[cfg(feature = "tls")]
+mod tls_certificate;
 
 pub use cleanup::wait_for_cleanup;
 pub use filesystem::Filesystem;
@@ -149,6 +153,9 @@ pub use sqlite::Sqlite;
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use tls::{Tls, TlsMode};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls_certificate::{Starttls, TlsCertificate};
 
 /// An I/O error as a lower-case phrase without the OS error number, for messages:
 /// `Permission denied (os error 13)` → `permission denied`.

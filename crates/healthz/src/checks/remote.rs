@@ -215,7 +215,11 @@ impl RemoteReport {
                         Status::Fail => "fail",
                         _ => "warn",
                     });
-                    format!("{} ({})", quote(&check.name), quote(output))
+                    format!(
+                        "{} ({})",
+                        crate::sanitize::clean(&check.name, MAX_OUTPUT_CHARS),
+                        crate::sanitize::clean(output, MAX_OUTPUT_CHARS)
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -243,74 +247,6 @@ impl RemoteReport {
             },
         }
     }
-}
-
-/// A remote service's text made safe to put in our message: control characters out
-/// (whole ANSI escape sequences, so that no `[31m` is left; line breaks and tabs become
-/// spaces), and at most [`MAX_OUTPUT_CHARS`] characters of what remains, with `…` when
-/// cut.
-///
-/// The text ends up in HTML, JSON, logs and terminals: an escape sequence could recolour
-/// or rewrite a terminal, a line break forge a log line, a bidi control reorder what a
-/// person reads; and another service's message may be any length.
-fn quote(text: &str) -> String {
-    let clean = strip_controls(text);
-    let clean = clean.trim();
-    match clean.char_indices().nth(MAX_OUTPUT_CHARS) {
-        Some((end, _)) => format!("{}…", &clean[..end]),
-        None => clean.to_owned(),
-    }
-}
-
-/// `text` without control characters (C0, DEL, C1, and the bidi overrides and
-/// isolates), ANSI escape sequences removed whole, whitespace controls as spaces.
-fn strip_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.peek() {
-                // CSI (`ESC [ … final`): parameters and intermediates up to a final
-                // byte in `@`..=`~`.
-                Some('[') => {
-                    chars.next();
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC (`ESC ] … BEL` or `ESC ] … ESC \`): a title, a hyperlink.
-                Some(']') => {
-                    chars.next();
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
-                            break;
-                        }
-                    }
-                }
-                // A two-character sequence (`ESC c`, `ESC 7`…).
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            '\n' | '\r' | '\t' => {
-                if !out.ends_with(' ') {
-                    out.push(' ');
-                }
-            }
-            c if c.is_control() || is_bidi_control(c) => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The Unicode bidi embeddings, overrides and isolates, which reorder the text around
-/// them when displayed.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -396,38 +332,6 @@ mod tests {
         assert!(parse_json(b"[1,2]", StatusCode::OK).is_err());
         assert!(parse_health_json(br#"{"status":"sideways"}"#).is_err());
         assert!(parse_health_json(br#"{"checks":{}}"#).is_err());
-    }
-
-    #[test]
-    fn long_outputs_are_shortened() {
-        let long = "x".repeat(500);
-        assert_eq!(quote(&long).chars().count(), MAX_OUTPUT_CHARS + 1);
-        assert!(quote(&long).ends_with("x…"));
-        assert_eq!(quote("short"), "short");
-        // The limit counts what is left once the controls are out.
-        let coloured = format!("\u{1b}[31m{}\u{1b}[0m", "y".repeat(MAX_OUTPUT_CHARS));
-        assert_eq!(quote(&coloured), "y".repeat(MAX_OUTPUT_CHARS));
-    }
-
-    #[test]
-    fn control_characters_are_stripped_from_remote_texts() {
-        let cases = [
-            ("\u{1b}[1;31mred\u{1b}[0m alert", "red alert"),
-            ("line 1\r\nline 2\tend", "line 1 line 2 end"),
-            ("bell\u{7}\u{0} nul\u{7f} del\u{9b} csi", "bell nul del csi"),
-            (
-                "\u{1b}]8;;http://evil.test\u{7}click\u{1b}]8;;\u{1b}\\ here",
-                "click here",
-            ),
-            ("\u{1b}cclear", "clear"),
-            ("abc\u{202e}fed", "abcfed"),
-            ("trailing escape\u{1b}", "trailing escape"),
-            ("\n  padded\r\n", "padded"),
-            ("ünïcödé ✓", "ünïcödé ✓"),
-        ];
-        for (text, clean) in cases {
-            assert_eq!(quote(text), clean, "{text:?}");
-        }
     }
 
     #[test]

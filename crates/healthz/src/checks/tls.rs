@@ -1,6 +1,10 @@
 //! TLS for the network checks: [`Tls`], the options every kind takes the same way; the
 //! rustls configuration built from them; and TLS failures described in TLS terms.
 
+// Each check uses its own part of this module, so a build with only some of them leaves
+// parts unused; the build with every feature is the one that finds dead code.
+#![cfg_attr(not(feature = "full"), allow(dead_code))]
+
 use std::error::Error as StdError;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -142,6 +146,20 @@ impl Tls {
     ///
     /// Returns a [`TlsSetupError`] naming the file that cannot be read or used.
     pub(crate) fn client_config(&self) -> Result<Arc<ClientConfig>, TlsSetupError> {
+        self.client_config_around(|verifier| verifier)
+    }
+
+    /// The rustls configuration for these options with `wrap` around the verifier
+    /// their mode chooses, for a check that must see what the server presented (the
+    /// certificate check reads its dates even when verification fails).
+    ///
+    /// # Errors
+    ///
+    /// As [`client_config`](Self::client_config).
+    pub(crate) fn client_config_around(
+        &self,
+        wrap: impl FnOnce(Arc<dyn ServerCertVerifier>) -> Arc<dyn ServerCertVerifier>,
+    ) -> Result<Arc<ClientConfig>, TlsSetupError> {
         let provider = provider();
         let mut roots = default_roots().clone();
         if let Some(path) = &self.ca_file {
@@ -159,14 +177,16 @@ impl Tls {
             .map_err(TlsSetupError::Rustls)?;
         let verifier: Arc<dyn ServerCertVerifier> = match self.mode {
             TlsMode::VerifyFull => webpki_verifier(roots, &provider)?,
-            TlsMode::VerifyCa => Arc::new(ChainOnly(webpki_verifier(roots, &provider)?)),
+            TlsMode::VerifyCa => {
+                Arc::new(Judged::new(webpki_verifier(roots, &provider)?, chain_only))
+            }
             TlsMode::Insecure => {
                 Arc::new(NoVerification(provider.signature_verification_algorithms))
             }
         };
         let builder = builder
             .dangerous()
-            .with_custom_certificate_verifier(verifier);
+            .with_custom_certificate_verifier(wrap(verifier));
         let config = match &self.client_cert {
             None => builder.with_no_client_auth(),
             Some(client) => {
@@ -200,6 +220,16 @@ pub(crate) async fn handshake(
     tls: &Tls,
 ) -> Result<TlsStream<TcpStream>, String> {
     let config = tls.client_config().map_err(|error| error.to_string())?;
+    connect(tcp, host, config).await
+}
+
+/// Runs the TLS handshake on `tcp` for `host` with `config`; the error is the whole
+/// public message, as [`handshake`] writes it.
+pub(crate) async fn connect(
+    tcp: TcpStream,
+    host: &str,
+    config: Arc<ClientConfig>,
+) -> Result<TlsStream<TcpStream>, String> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| format!("TLS: `{host}` is neither a host name nor an IP address"))?;
     TlsConnector::from(config)
@@ -281,11 +311,39 @@ fn describe_pem(error: &rustls::pki_types::pem::Error) -> String {
     }
 }
 
-/// `verify-ca`: the chain must lead to a trusted root, the host name may differ.
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+/// The verdict on a certificate as [`Judged`] passes it on.
+pub(crate) type Verdict = Result<ServerCertVerified, rustls::Error>;
 
-impl ServerCertVerifier for ChainOnly {
+/// A verifier that hands the verdict of another on the server's certificate to a
+/// judge, whose verdict stands: `verify-ca` forgives a host name mismatch, and the
+/// certificate check records the certificate with the verdict.
+pub(crate) struct Judged<F> {
+    verifier: Arc<dyn ServerCertVerifier>,
+    judge: F,
+}
+
+impl<F> Judged<F>
+where
+    F: Fn(&CertificateDer<'_>, Verdict) -> Verdict + Send + Sync,
+{
+    /// `verifier`'s verdicts, judged by `judge` (given the end-entity certificate).
+    pub(crate) fn new(verifier: Arc<dyn ServerCertVerifier>, judge: F) -> Self {
+        Self { verifier, judge }
+    }
+}
+
+impl<F> std::fmt::Debug for Judged<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Judged")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> ServerCertVerifier for Judged<F>
+where
+    F: Fn(&CertificateDer<'_>, Verdict) -> Verdict + Send + Sync,
+{
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -293,18 +351,15 @@ impl ServerCertVerifier for ChainOnly {
         server_name: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        // webpki checks the chain (trust, validity, signatures) before the name, so a
-        // name mismatch means everything else passed.
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
+    ) -> Verdict {
+        let verdict = self.verifier.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        (self.judge)(end_entity, verdict)
     }
 
     fn verify_tls12_signature(
@@ -313,7 +368,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        self.verifier.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -322,11 +377,23 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        self.verifier.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.verifier.supported_verify_schemes()
+    }
+}
+
+/// `verify-ca`: the chain must lead to a trusted root, the host name may differ.
+fn chain_only(_: &CertificateDer<'_>, verdict: Verdict) -> Verdict {
+    // webpki checks the chain (trust, validity, signatures) before the name, so a name
+    // mismatch means everything else passed.
+    match verdict {
+        Err(rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        )) => Ok(ServerCertVerified::assertion()),
+        other => other,
     }
 }
 
@@ -512,7 +579,7 @@ fn presented_name(name: &str) -> &str {
 }
 
 /// `3 days`, `5 hours`, `1 minute`, `12 seconds`: the largest whole unit.
-fn describe_age(seconds: u64) -> String {
+pub(crate) fn describe_age(seconds: u64) -> String {
     let (count, unit) = match seconds {
         s if s >= 86_400 => (s / 86_400, "day"),
         s if s >= 3_600 => (s / 3_600, "hour"),

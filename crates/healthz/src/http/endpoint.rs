@@ -10,13 +10,13 @@ use http::{Method, Response, StatusCode};
 
 use super::auth::Tokens;
 use super::negotiate::{NotAcceptable, negotiate};
+use super::query::{Query, selection, status_only_selection};
 use crate::registry::Registry;
 use crate::render::{
-    CONTENT_SECURITY_POLICY, CUSTOM_HTML_CONTENT_SECURITY_POLICY, Format, Renderer, Renderers,
-    status_only,
+    CONTENT_SECURITY_POLICY, CUSTOM_HTML_CONTENT_SECURITY_POLICY, Format, PageView, Renderer,
+    Renderers, ServiceInfo, status_only, verbose,
 };
 use crate::report::{HealthStatus, Report};
-use crate::selection::Selection;
 
 /// The health endpoint: a registry plus how to answer over HTTP.
 ///
@@ -31,6 +31,7 @@ pub struct Endpoint {
     degraded_status: StatusCode,
     max_age: Option<Duration>,
     renderers: Renderers,
+    service: Arc<ServiceInfo>,
     /// The accepted bearer tokens; none means no authentication.
     tokens: Tokens,
     unauthorized: Unauthorized,
@@ -65,6 +66,17 @@ impl fmt::Debug for Endpoint {
     }
 }
 
+/// A status code that does not fit its use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{rule}, not {status}")]
+#[non_exhaustive]
+pub struct InvalidStatus {
+    /// The refused status.
+    pub status: StatusCode,
+    /// What it must be.
+    pub rule: &'static str,
+}
+
 /// The request as the endpoint sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct EndpointRequest<'a> {
@@ -89,6 +101,7 @@ impl Endpoint {
             degraded_status: StatusCode::OK,
             max_age: None,
             renderers: Renderers::default(),
+            service: Arc::default(),
             tokens: Tokens::default(),
             unauthorized: Unauthorized::Forbidden,
         }
@@ -114,20 +127,50 @@ impl Endpoint {
     }
 
     /// The status code when a critical check fails (500 unless set; 503 is common).
-    pub fn failure_status(mut self, status: StatusCode) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// Returns an [`InvalidStatus`] unless the status is 4xx or 5xx: a failure that
+    /// answers 2xx would pass every load balancer's check.
+    pub fn failure_status(mut self, status: StatusCode) -> Result<Self, InvalidStatus> {
+        if !(status.is_client_error() || status.is_server_error()) {
+            return Err(InvalidStatus {
+                status,
+                rule: "a failure status must be 4xx or 5xx",
+            });
+        }
         self.failure_status = status;
-        self
+        Ok(self)
     }
 
     /// The status code when the report is degraded: a warning or a failed non-critical
     /// check (200 unless set).
-    pub fn degraded_status(mut self, status: StatusCode) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// Returns an [`InvalidStatus`] unless the status is 2xx or 3xx: a degraded service
+    /// still serves, and the health+json draft reads any other status as a failure.
+    pub fn degraded_status(mut self, status: StatusCode) -> Result<Self, InvalidStatus> {
+        if !(status.is_success() || status.is_redirection()) {
+            return Err(InvalidStatus {
+                status,
+                rule: "a degraded status must be 2xx or 3xx (the service still serves)",
+            });
+        }
         self.degraded_status = status;
+        Ok(self)
+    }
+
+    /// Describes the service in `application/health+json` (its `version`,
+    /// `releaseId`, `serviceId` and `description`).
+    pub fn service(mut self, service: ServiceInfo) -> Self {
+        self.service = Arc::new(service);
         self
     }
 
-    /// Lets clients and proxies cache responses for this long
-    /// (`Cache-Control: max-age=…` instead of `no-store`).
+    /// Lets clients and proxies cache healthy and degraded responses for this long
+    /// (`Cache-Control: max-age=…` instead of `no-store`); failures and errors are never
+    /// cached, so that a recovery shows at once.
     pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = Some(max_age);
         self
@@ -145,7 +188,8 @@ impl Endpoint {
         &self.registry
     }
 
-    /// The status code for a report's status (OpenMetrics aside, which is always 200).
+    /// The status code for a report's status (the metrics formats aside, which always
+    /// answer 200).
     #[must_use]
     pub fn status_code(&self, status: HealthStatus) -> StatusCode {
         match status {
@@ -197,41 +241,49 @@ impl Endpoint {
             );
         }
         let query = Query::parse(request.query.unwrap_or(""));
-        let selection = match selection(request.sub_path, &query) {
-            Ok(selection) => selection,
-            Err(reason) => return self.not_found(authorized, &reason),
+        let selection = if authorized {
+            match selection(request.sub_path, &query) {
+                Ok(selection) => selection,
+                Err(reason) => return self.not_found(&reason),
+            }
+        } else {
+            // A client that may not see the checks may not learn their names either: it
+            // gets a well-known group, or every check, whatever else it asks for.
+            status_only_selection(request.sub_path)
         };
         let accept = accept_header(request.headers);
         let format = match negotiate(query.format.as_deref(), accept.as_deref()) {
             Ok(format) => format,
             Err(error) => return self.plain(StatusCode::NOT_ACCEPTABLE, &not_acceptable(&error)),
         };
-        match self.registry.run(&selection).await {
-            Ok(report) if authorized => self.report_response(format, &report),
-            Ok(report) => self.status_only_response(format, report.status()),
-            Err(error) => self.not_found(authorized, &error.to_string()),
+        let report = match self.registry.run(&selection).await {
+            Ok(report) => report,
+            Err(error) => return self.not_found(&error.to_string()),
+        };
+        match (authorized, query.verbose) {
+            (true, true) => self.verbose_response(&report),
+            (true, false) => {
+                let view = query.page_view(Arc::clone(&self.service));
+                self.report_response(format, &report, &view)
+            }
+            (false, _) => self.status_only_response(format, report.status()),
         }
     }
 
-    /// A 404; its reason (which may confirm that a check exists) only for a client
-    /// that may see the checks.
-    fn not_found(&self, authorized: bool, reason: &str) -> Response<String> {
-        let reason = if authorized {
-            reason
-        } else {
-            "no such group or check"
-        };
+    /// A 404 with its reason, for a client that may see the checks.
+    fn not_found(&self, reason: &str) -> Response<String> {
         self.plain(StatusCode::NOT_FOUND, reason)
     }
 
     /// The overall status alone, for [`Unauthorized::StatusOnly`].
     fn status_only_response(&self, format: Format, status: HealthStatus) -> Response<String> {
         let code = match format {
-            Format::OpenMetrics => StatusCode::OK,
+            format if format.is_metrics() => StatusCode::OK,
             _ => self.status_code(status),
         };
         let body = status_only::render(format, status);
-        let mut response = self.response(code, format.content_type(), body);
+        let cacheable = status != HealthStatus::Unhealthy;
+        let mut response = self.response(code, format.content_type(), body, cacheable);
         if format == Format::Html {
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
@@ -241,14 +293,32 @@ impl Endpoint {
         response
     }
 
-    fn report_response(&self, format: Format, report: &Report) -> Response<String> {
+    /// The Kubernetes API server's text style, for `?verbose`.
+    fn verbose_response(&self, report: &Report) -> Response<String> {
+        let status = self.status_code(report.status());
+        let cacheable = report.status() != HealthStatus::Unhealthy;
+        self.response(
+            status,
+            Format::Text.content_type(),
+            verbose::render(report),
+            cacheable,
+        )
+    }
+
+    fn report_response(
+        &self,
+        format: Format,
+        report: &Report,
+        view: &PageView,
+    ) -> Response<String> {
         let status = match format {
             // A scrape must succeed for Prometheus to see the failure in the gauges.
-            Format::OpenMetrics => StatusCode::OK,
+            format if format.is_metrics() => StatusCode::OK,
             _ => self.status_code(report.status()),
         };
-        let body = self.renderers.render(format, report);
-        let mut response = self.response(status, format.content_type(), body);
+        let body = self.renderers.render(format, report, view);
+        let cacheable = report.status() != HealthStatus::Unhealthy;
+        let mut response = self.response(status, format.content_type(), body, cacheable);
         if format == Format::Html {
             let policy = if self.renderers.is_custom(Format::Html) {
                 CUSTOM_HTML_CONTENT_SECURITY_POLICY
@@ -265,19 +335,29 @@ impl Endpoint {
 
     /// A one-line plain-text answer to a bad request.
     fn plain(&self, status: StatusCode, reason: &str) -> Response<String> {
-        self.response(status, Format::Text.content_type(), format!("{reason}\n"))
+        self.response(
+            status,
+            Format::Text.content_type(),
+            format!("{reason}\n"),
+            false,
+        )
     }
 
+    /// A response with the endpoint's headers; `cacheable` says whether it may carry
+    /// the configured `max-age` (a working report, not a failure or an error).
     fn response(
         &self,
         status: StatusCode,
         content_type: &'static str,
         body: String,
+        cacheable: bool,
     ) -> Response<String> {
         let cache_control = match self.max_age {
-            Some(max_age) => HeaderValue::from_str(&format!("max-age={}", max_age.as_secs()))
-                .expect("a number is a valid header value"),
-            None => HeaderValue::from_static("no-store"),
+            Some(max_age) if cacheable => {
+                HeaderValue::from_str(&format!("max-age={}", max_age.as_secs()))
+                    .expect("a number is a valid header value")
+            }
+            _ => HeaderValue::from_static("no-store"),
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;
@@ -311,50 +391,6 @@ fn without_body_for_head(method: &Method, mut response: Response<String>) -> Res
     response
 }
 
-/// The query parameters the endpoint reads; others (cache busters) are ignored.
-#[derive(Debug, Default)]
-struct Query {
-    format: Option<String>,
-    checks: Vec<String>,
-    excludes: Vec<String>,
-}
-
-impl Query {
-    fn parse(query: &str) -> Self {
-        let mut parsed = Self::default();
-        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-            match &*key {
-                "format" => parsed.format = Some(value.into_owned()),
-                "check" => parsed.checks.push(value.into_owned()),
-                "exclude" => parsed.excludes.push(value.into_owned()),
-                _ => {}
-            }
-        }
-        parsed
-    }
-}
-
-/// The selection a sub-path and query ask for: `/` is every check, `/TAG/` a group.
-fn selection(sub_path: &str, query: &Query) -> Result<Selection, String> {
-    let trimmed = sub_path.trim_matches('/');
-    let mut selection = Selection::all();
-    if !trimmed.is_empty() {
-        if trimmed.contains('/') {
-            return Err(format!(
-                "no such path `{sub_path}`; groups are one path segment"
-            ));
-        }
-        selection = selection.group(trimmed);
-    }
-    for name in &query.checks {
-        selection = selection.check(name);
-    }
-    for name in &query.excludes {
-        selection = selection.exclude(name);
-    }
-    Ok(selection)
-}
-
 /// Every `Accept` header joined into one list; a header that is not text is skipped.
 fn accept_header(headers: &HeaderMap) -> Option<String> {
     let values: Vec<&str> = headers
@@ -372,7 +408,13 @@ fn not_acceptable(error: &NotAcceptable) -> String {
             format!("{error}; supported formats: {}", formats.join(", "))
         }
         NotAcceptable::NoMatch => {
-            let types: Vec<_> = Format::ALL.iter().map(|f| f.media_type()).collect();
+            let types: Vec<String> = Format::ALL
+                .iter()
+                .map(|format| match format.version() {
+                    Some(version) => format!("{};version={version}", format.media_type()),
+                    None => format.media_type().to_owned(),
+                })
+                .collect();
             format!("{error}; supported media types: {}", types.join(", "))
         }
     }

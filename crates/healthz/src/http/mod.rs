@@ -9,6 +9,7 @@
 mod auth;
 mod endpoint;
 mod negotiate;
+mod query;
 
 #[cfg(any(feature = "actix", feature = "tower"))]
 mod mount;
@@ -24,4 +25,4 @@ mod tower;
 pub use self::actix::ActixService;
 #[cfg(feature = "tower")]
 pub use self::tower::EndpointService;
-pub use endpoint::{Endpoint, EndpointRequest, Unauthorized};
+pub use endpoint::{Endpoint, EndpointRequest, InvalidStatus, Unauthorized};

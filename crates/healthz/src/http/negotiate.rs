@@ -2,9 +2,11 @@
 //!
 //! `?format=` wins. Otherwise the `Accept` header is read as RFC 9110 describes it:
 //! media ranges with q-values and wildcards, the most specific range deciding each
-//! format's q, the highest q winning and ties going to the range listed first. Media
-//! type parameters (`version=1.0.0`) are ignored. Malformed items are skipped, so a
-//! broken header is at worst a 406, never a 500.
+//! format's q, the highest q winning and ties going to the range listed first. One
+//! media type parameter takes part: `version`, which tells Prometheus' text format
+//! (`text/plain; version=0.0.4`) from the text lines (plain `text/plain`); the others
+//! (`charset`, OpenMetrics' `version=1.0.0`) are ignored. Malformed items are skipped,
+//! so a broken header is at worst a 406, never a 500.
 
 use crate::render::Format;
 
@@ -50,6 +52,8 @@ pub(crate) fn negotiate(
 struct MediaRange<'a> {
     kind: &'a str,
     subtype: &'a str,
+    /// The `version` parameter, unquoted, if any.
+    version: Option<&'a str>,
     /// The q-value in thousandths: 0 (not acceptable) to 1000.
     quality: u16,
 }
@@ -67,22 +71,51 @@ impl<'a> MediaRange<'a> {
             return None;
         }
         let mut quality = 1000;
+        let mut version = None;
         for parameter in parts {
             let (name, value) = parameter.split_once('=')?;
-            if name.trim().eq_ignore_ascii_case("q") {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("q") {
                 quality = parse_quality(value.trim())?;
+            } else if name.eq_ignore_ascii_case("version") {
+                version = Some(value.trim().trim_matches('"'));
             }
         }
         Some(Self {
             kind,
             subtype,
+            version,
             quality,
         })
     }
 
-    /// How specifically the range names the media type: 2 exact, 1 `type/*`, 0 `*/*`;
-    /// `None` when it does not match.
-    fn specificity(&self, media_type: &str) -> Option<u8> {
+    /// How specifically the range names `format`: 2 exact, 1 `type/*`, 0 `*/*`; `None`
+    /// when it does not match. A format that needs a `version` matches only a range
+    /// that names its media type with that version; the others match a range naming
+    /// theirs only without one, except where the version is not theirs to decide.
+    fn specificity(&self, format: Format) -> Option<u8> {
+        match (format.version(), self.version) {
+            (Some(wanted), Some(version)) if version == wanted => {
+                self.names(format.media_type()).filter(|&s| s == 2)
+            }
+            (Some(_), _) => None,
+            // `text/plain; version=0.0.4` is Prometheus', not the text lines'.
+            (None, Some(_)) if format.media_type() == "text/plain" => None,
+            // An alias counts only when named exactly: `application/*` means JSON, not
+            // the page as XHTML.
+            (None, _) => {
+                let alias = format
+                    .aliases()
+                    .iter()
+                    .filter_map(|alias| self.names(alias))
+                    .find(|&specificity| specificity == 2);
+                self.names(format.media_type()).max(alias)
+            }
+        }
+    }
+
+    /// How specifically the range names `media_type`, parameters aside.
+    fn names(&self, media_type: &str) -> Option<u8> {
         let (kind, subtype) = media_type.split_once('/')?;
         if self.kind == "*" {
             Some(0)
@@ -108,7 +141,7 @@ struct Preference {
 fn preference(ranges: &[MediaRange<'_>], format: Format) -> Option<Preference> {
     let mut best: Option<(u8, Preference)> = None;
     for (position, range) in ranges.iter().enumerate() {
-        let Some(specificity) = range.specificity(format.media_type()) else {
+        let Some(specificity) = range.specificity(format) else {
             continue;
         };
         let better = best.is_none_or(|(best_specificity, best_preference)| {
@@ -178,6 +211,15 @@ mod tests {
             application/openmetrics-text;version=0.0.1;q=0.75,\
             text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
         assert_eq!(accept(prometheus), Ok(Format::OpenMetrics));
+        // Prometheus' fallback, Telegraf and Datadog in text mode.
+        assert_eq!(accept("text/plain;version=0.0.4"), Ok(Format::Prometheus));
+        assert_eq!(
+            accept("text/plain; version=\"0.0.4\"; charset=utf-8"),
+            Ok(Format::Prometheus)
+        );
+        let telegraf = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;\
+            encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.1";
+        assert_eq!(accept(telegraf), Ok(Format::Prometheus));
         let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
         assert_eq!(accept(firefox), Ok(Format::Html));
         let chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,\
@@ -187,6 +229,25 @@ mod tests {
         assert_eq!(accept("application/json"), Ok(Format::Json));
         assert_eq!(accept("application/health+json"), Ok(Format::HealthJson));
         assert_eq!(accept("text/plain"), Ok(Format::Text));
+        assert_eq!(accept("text/plain; charset=utf-8"), Ok(Format::Text));
+        assert_eq!(accept("application/xhtml+xml"), Ok(Format::Html));
+        assert_eq!(
+            accept("application/xhtml+xml, application/json;q=0.9"),
+            Ok(Format::Html)
+        );
+    }
+
+    #[test]
+    fn only_the_prometheus_version_means_the_metrics() {
+        assert_eq!(
+            accept("text/plain;version=1.0.0"),
+            Err(NotAcceptable::NoMatch)
+        );
+        assert_eq!(accept("text/*;version=0.0.4"), Ok(Format::Html));
+        assert_eq!(
+            accept("text/plain;version=0.0.4;q=0, text/plain"),
+            Ok(Format::Text)
+        );
     }
 
     #[test]

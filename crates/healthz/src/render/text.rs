@@ -8,7 +8,7 @@ use crate::report::Report;
 pub(crate) fn render(report: &Report) -> String {
     let mut text = String::new();
     for check in &report.checks {
-        writeln!(text, "{}: {}", check.name, check.outcome.text())
+        writeln!(text, "{}: {}", check.name, check.outcome_text())
             .expect("writing to a String cannot fail");
     }
     text

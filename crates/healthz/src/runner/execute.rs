@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::error::CheckError;
+use crate::observe::{Observation, Observations};
 use crate::registration::Registration;
 
 /// What one run of a check produced.
@@ -15,6 +16,8 @@ pub(super) struct Run {
     pub(super) result: Result<(), CheckError>,
     pub(super) duration: Duration,
     pub(super) finished_at: SystemTime,
+    /// What the check observed; nothing when it was stopped.
+    pub(super) observations: Vec<Observation>,
 }
 
 /// Runs the check once. A run that outlives the timeout is stopped (its task is
@@ -22,21 +25,30 @@ pub(super) struct Run {
 /// out after …`.
 pub(super) async fn run_check(registration: &Registration) -> Run {
     let check = Arc::clone(&registration.check);
+    let observations = Observations::default();
+    let collector = observations.clone();
     let start = Instant::now();
-    let task = AbortOnDrop(tokio::spawn(async move { check.check_boxed().await }));
+    let task = AbortOnDrop(tokio::spawn(async move {
+        collector.collect(check.check_boxed()).await
+    }));
     let result = match tokio::time::timeout(registration.timeout, task).await {
         Ok(Ok(result)) => result,
         Ok(Err(join_error)) => Err(CheckError::from_join_error(join_error)),
-        // Dropping the task aborted the check: its connection attempt stops here.
-        Err(_elapsed) => Err(CheckError::unavailable(format!(
-            "timed out after {}",
-            humantime::format_duration(registration.timeout)
-        ))),
+        // Dropping the task aborted the check: its connection attempt stops here, and
+        // what it observed before is not a result.
+        Err(_elapsed) => {
+            observations.take();
+            Err(CheckError::unavailable(format!(
+                "timed out after {}",
+                humantime::format_duration(registration.timeout)
+            )))
+        }
     };
     Run {
         result,
         duration: start.elapsed(),
         finished_at: SystemTime::now(),
+        observations: observations.take(),
     }
 }
 

@@ -1,36 +1,43 @@
 //! Runs checks: concurrently, each under its timeout, panics caught, and concurrent
-//! requests sharing each check's run (single-flight per check).
+//! requests sharing each check's run (single-flight per check); serves cached and
+//! background results; damps flapping checks; tells subscribers of state changes; and
+//! knows the service's lifecycle (startup, shutdown).
 //!
-//! The runner owns everything that changes while checks run (each check's history and
-//! its run in flight); the registry only describes the checks.
+//! The runner owns everything that changes while checks run (each check's results,
+//! history and run in flight); the registry only describes the checks.
 
 mod execute;
 mod history;
-mod log;
+mod lifecycle;
+mod notify;
+mod policy;
+mod schedule;
 mod single_flight;
+mod state;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
+use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use crate::registration::Registration;
-use crate::report::{CheckReport, HistoryEntry, Outcome, Report, check_status};
+use crate::registration::{Freshness, Registration};
+use crate::report::{HealthStatus, Report};
 use execute::{Run, run_check};
-use history::History;
-use log::log_result;
-use single_flight::SingleFlight;
-
-/// A registered check and the state the runner keeps for it.
-struct CheckState {
-    registration: Registration,
-    history: History,
-    in_flight: Arc<SingleFlight<CheckReport>>,
-}
+use lifecycle::Lifecycle;
+pub(crate) use lifecycle::{READY, STARTUP};
+use notify::Notifier;
+pub use notify::Transition;
+use state::Tracked;
 
 pub(crate) struct Runner {
-    checks: Vec<CheckState>,
+    checks: Vec<Tracked>,
     warnings_as_errors: bool,
+    lifecycle: Lifecycle,
+    notifier: Notifier,
+    /// Whether the background checks' tasks were spawned.
+    scheduled: AtomicBool,
 }
 
 impl Runner {
@@ -40,17 +47,15 @@ impl Runner {
         history_len: usize,
         warnings_as_errors: bool,
     ) -> Self {
-        let checks = registrations
-            .into_iter()
-            .map(|registration| CheckState {
-                registration,
-                history: History::new(history_len),
-                in_flight: Arc::default(),
-            })
-            .collect();
         Self {
-            checks,
+            checks: registrations
+                .into_iter()
+                .map(|registration| Tracked::new(registration, history_len))
+                .collect(),
             warnings_as_errors,
+            lifecycle: Lifecycle::default(),
+            notifier: Notifier::default(),
+            scheduled: AtomicBool::new(false),
         }
     }
 
@@ -59,82 +64,159 @@ impl Runner {
         self.checks.iter().map(|check| &check.registration)
     }
 
-    /// Runs the checks at `indices` concurrently and reports them in registration
-    /// order.
+    /// Starts the background checks on the current Tokio runtime, once; returns whether
+    /// they run (`false` outside a runtime: the first run inside one starts them).
+    pub(crate) fn start(self: &Arc<Self>) -> bool {
+        if self.scheduled.load(Ordering::Acquire) {
+            return true;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return false;
+        }
+        if !self.scheduled.swap(true, Ordering::AcqRel) {
+            schedule::spawn(self);
+        }
+        true
+    }
+
+    /// A receiver of every state change from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Transition> {
+        self.notifier.subscribe()
+    }
+
+    /// From now on the `ready` group fails: the service is shutting down.
+    pub(crate) fn begin_shutdown(&self) {
+        self.lifecycle.begin_shutdown();
+    }
+
+    /// Whether a shutdown has begun.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.lifecycle.is_shutting_down()
+    }
+
+    /// Reports the checks at `indices`, of the selection of `group`, in registration
+    /// order: each one's fresh run (which concurrent requests share), cached result or
+    /// latest background result, as its freshness says. All the runs it waits for
+    /// proceed concurrently.
     ///
     /// Each check runs at most once at a time, whatever the selections of the requests
-    /// that ask for it: a request joins the check's run in flight, or starts one. So the
-    /// load on a backend never grows with the request rate, nor with how many different
-    /// `?check=` filters clients send.
-    pub(crate) async fn run(self: Arc<Self>, indices: Vec<usize>) -> Arc<Report> {
+    /// that ask for it, so the load on a backend never grows with the request rate, nor
+    /// with how many different `?check=` filters clients send.
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        indices: Vec<usize>,
+        group: Option<&str>,
+    ) -> Arc<Report> {
+        self.start();
         let started_at = SystemTime::now();
         let start = Instant::now();
-        // Join or start every run first, so that they all proceed concurrently.
-        let receivers: Vec<_> = indices
+        // Once startup is over, the startup probe passes without running anything.
+        let started = group == Some(STARTUP) && self.startup_is_over();
+        let waits: Vec<_> = indices
             .iter()
-            .map(|&index| self.join_or_start(index))
+            .map(|&index| (!started).then(|| self.wait_for(index)).flatten())
             .collect();
-        let mut checks = Vec::with_capacity(indices.len());
-        for (&index, receiver) in indices.iter().zip(receivers) {
-            let report = match receiver.published().await {
-                Some(report) => report,
-                None => self.rerun(index).await,
-            };
-            checks.push(report);
+        for (&index, wait) in indices.iter().zip(waits) {
+            if let Some(wait) = wait
+                && wait.published().await.is_none()
+            {
+                self.rerun(index).await;
+            }
         }
-        Arc::new(Report::new(checks, started_at, start.elapsed()))
+        let checks = indices
+            .iter()
+            .map(|&index| {
+                let mut report = self.checks[index].report(self.warnings_as_errors);
+                if started {
+                    report.status = HealthStatus::Healthy;
+                }
+                report
+            })
+            .collect();
+        let report = Report::new(checks, started_at, start.elapsed());
+        Arc::new(if group == Some(READY) && self.is_shutting_down() {
+            report.shutting_down()
+        } else {
+            report
+        })
+    }
+
+    /// Whether every check tagged `startup` has worked once (then or before).
+    fn startup_is_over(&self) -> bool {
+        self.lifecycle.started(|| {
+            self.checks
+                .iter()
+                .filter(|check| check.registration.tags.iter().any(|tag| tag == STARTUP))
+                .all(Tracked::has_worked)
+        })
+    }
+
+    /// What a request must wait for before it reports check `index`: a run it joins
+    /// or starts, or nothing when the latest result will do.
+    fn wait_for(self: &Arc<Self>, index: usize) -> Option<single_flight::Receiver<()>> {
+        let check = &self.checks[index];
+        match check.registration.freshness {
+            Freshness::OnRequest => Some(self.join_or_start(index)),
+            Freshness::Cached { ttl, serve_stale } => match check.age() {
+                Some(age) if age < ttl => None,
+                Some(_) if serve_stale => {
+                    // The run refreshes the result for the next requests; this one gets
+                    // the previous result, marked with its age.
+                    drop(self.join_or_start(index));
+                    None
+                }
+                _ => Some(self.join_or_start(index)),
+            },
+            Freshness::Background { .. } => None,
+        }
     }
 
     /// Joins the check's run in flight, or starts one.
-    fn join_or_start(self: &Arc<Self>, index: usize) -> single_flight::Receiver<CheckReport> {
+    fn join_or_start(self: &Arc<Self>, index: usize) -> single_flight::Receiver<()> {
         let runner = Arc::clone(self);
         self.checks[index]
             .in_flight
             .join_or_start(move || async move {
                 let run = run_check(&runner.checks[index].registration).await;
-                runner.record(index, run)
+                runner.record(index, &run);
             })
     }
 
-    /// The report of a check whose shared run ended without one (its task was dropped
-    /// with a runtime that is shutting down): a fresh shared run if one can start, else
-    /// a run right here.
-    async fn rerun(self: &Arc<Self>, index: usize) -> CheckReport {
-        if let Some(report) = self.join_or_start(index).published().await {
-            return report;
+    /// Runs the check now, or joins its run in flight, and waits for it.
+    async fn refresh(self: &Arc<Self>, index: usize) {
+        if self.join_or_start(index).published().await.is_none() {
+            self.rerun(index).await;
         }
-        let run = run_check(&self.checks[index].registration).await;
-        self.record(index, run)
     }
 
-    /// Adds a run to the check's history, logs a change of state, and reports it.
-    fn record(&self, index: usize, run: Run) -> CheckReport {
-        let CheckState {
-            registration,
-            history,
-            ..
-        } = &self.checks[index];
-        let outcome = Outcome::from_result(&run.result);
-        let (previous, history) = history.record(HistoryEntry::new(
-            outcome.error_kind(),
-            run.duration,
-            run.finished_at,
-        ));
-        log_result(
-            &registration.name,
-            &run.result,
-            previous.map(|p| p.error_kind),
-        );
-        CheckReport {
-            name: registration.name.clone(),
-            component_type: registration.check.component_type(),
-            critical: registration.critical,
-            tags: registration.tags.clone(),
-            status: check_status(&outcome, registration.critical, self.warnings_as_errors),
-            outcome,
-            duration: run.duration,
-            finished_at: run.finished_at,
-            history,
+    /// Runs a check whose shared run ended without a result (its task was dropped with a
+    /// runtime that is shutting down): in a fresh shared run if one can start, else
+    /// right here.
+    async fn rerun(self: &Arc<Self>, index: usize) {
+        if self.join_or_start(index).published().await.is_some() {
+            return;
+        }
+        let run = run_check(&self.checks[index].registration).await;
+        self.record(index, &run);
+    }
+
+    /// Keeps a run's result, and tells of the state change it makes, if any.
+    fn record(&self, index: usize, run: &Run) {
+        let check = &self.checks[index];
+        let name = &check.registration.name;
+        match check.record(run) {
+            Some(change) => self.notifier.send(
+                Transition {
+                    check: name.clone(),
+                    from: change.from,
+                    to: change.to.state(),
+                    outcome: change.to,
+                    critical: check.registration.critical,
+                    at: run.finished_at,
+                },
+                &run.result,
+            ),
+            None => notify::log_unchanged(name, &run.result),
         }
     }
 }

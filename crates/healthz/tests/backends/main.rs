@@ -45,3 +45,5 @@ mod redis;
 mod remote;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "tls")]
+mod tls_certificate;

@@ -75,3 +75,25 @@ async fn the_percentage_agrees_with_proc_meminfo() {
         "meminfo {expected:.1}%, check {ours}%"
     );
 }
+
+#[tokio::test]
+async fn the_usage_is_an_observed_value() {
+    let registry = healthz::Registry::builder()
+        .check(MemoryUsage::new().warn_at(0.0))
+        .build()
+        .unwrap();
+    let report = registry.run(&healthz::Selection::all()).await.unwrap();
+    let check = &report.checks[0];
+    let [usage] = check.observations.as_slice() else {
+        panic!("{:?}", check.observations)
+    };
+    assert_eq!(usage.to_string().split(' ').next(), Some("usage"));
+    let healthz::ObservedValue::Number(percent) = usage.value else {
+        panic!("{usage:?}")
+    };
+    let message = check.outcome.message().unwrap();
+    assert!(
+        (percent - percent_in(message)).abs() < 0.05,
+        "{percent} vs {message}"
+    );
+}

@@ -47,6 +47,8 @@ mod auth;
 mod customising;
 mod headers;
 mod methods;
+#[cfg(feature = "tower")]
+mod metrics;
 mod negotiation;
 mod selection;
 mod status_codes;

@@ -26,6 +26,26 @@ async fn media_type<F: Framework>(accept: &str) -> String {
 }
 
 contract! {
+    async fn prometheus_text_scrapers_get_the_metrics_and_plain_text_the_lines<F>() {
+        let (status, metrics) =
+            content_type::<F>("/ht/", Some("text/plain;version=0.0.4;q=0.3,*/*;q=0.1")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(metrics, "text/plain; version=0.0.4; charset=utf-8");
+        let (_, lines) = content_type::<F>("/ht/", Some("text/plain")).await;
+        assert_eq!(lines, "text/plain; charset=utf-8");
+        let answer = F::mount(healthy()).get("/ht/?format=prometheus", &[]).await;
+        assert!(answer.body.starts_with("# TYPE healthz_up gauge\n"), "{}", answer.body);
+        assert!(!answer.body.contains("# EOF"));
+    }
+
+    async fn xhtml_gets_the_page<F>() {
+        assert_eq!(media_type::<F>("application/xhtml+xml").await, "text/html");
+        assert_eq!(
+            media_type::<F>("application/xhtml+xml, application/json;q=0.5").await,
+            "text/html"
+        );
+    }
+
     async fn no_accept_or_any_gives_html<F>() {
         assert!(
             content_type::<F>("/ht/", None)
@@ -91,7 +111,7 @@ contract! {
         assert_eq!(answer.status, StatusCode::NOT_ACCEPTABLE);
         assert_eq!(
             answer.body,
-            "unknown format `xml`; supported formats: html, json, health+json, text, openmetrics\n"
+            "unknown format `xml`; supported formats: html, json, health+json, text, openmetrics, prometheus\n"
         );
         assert!(answer.header("content-type").starts_with("text/plain"));
     }

@@ -30,7 +30,8 @@ contract! {
 
     async fn the_failure_status_is_configurable<F>() {
         let endpoint =
-            Endpoint::new(with_failure(true)).failure_status(StatusCode::SERVICE_UNAVAILABLE);
+            Endpoint::new(with_failure(true)).failure_status(StatusCode::SERVICE_UNAVAILABLE)
+            .unwrap();
         let answer = F::mount(endpoint).get("/ht/", &[]).await;
         assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     }
@@ -52,7 +53,8 @@ contract! {
     }
 
     async fn the_degraded_status_is_configurable<F>() {
-        let endpoint = Endpoint::new(with_warning(false)).degraded_status(StatusCode::MULTI_STATUS);
+        let endpoint = Endpoint::new(with_warning(false)).degraded_status(StatusCode::MULTI_STATUS)
+            .unwrap();
         let answer = F::mount(endpoint).get("/ht/", &[]).await;
         assert_eq!(answer.status, StatusCode::MULTI_STATUS);
     }
