@@ -11,6 +11,9 @@
 #   HOME=~/.cache/healthz/rabbitmq-tls/NAME /usr/lib/rabbitmq/bin/rabbitmqctl -n NAME@localhost status
 
 RABBITMQ_TLS_BASE="$HOME/.cache/healthz/rabbitmq-tls"
+# A node boots in about 10 s on an idle machine, several times that on a busy one: each
+# start waits this long for its port, beyond the services script's own wait.
+RABBITMQ_TLS_WAIT="${HEALTHZ_RABBITMQ_TLS_WAIT:-120}"
 
 # The scripts themselves: Debian's /usr/sbin wrappers would switch to the rabbitmq user,
 # who may not reach the node's directories under this user's HOME.
@@ -57,7 +60,12 @@ EOF
         RABBITMQ_LOG_BASE="$base/log" \
         ERL_EPMD_ADDRESS=127.0.0.1 \
         ERL_FLAGS="-kernel inet_dist_use_interface {127,0,0,1}" \
-        "$(rabbitmq_bin rabbitmq-server)" -detached
+        "$(rabbitmq_bin rabbitmq-server)" -detached || return 1
+    local waited=0
+    until port_open "$port"; do
+        ((waited++ < RABBITMQ_TLS_WAIT)) || return 1
+        sleep 1
+    done
 }
 
 EXTRA_SERVICES+=(

@@ -12,6 +12,8 @@ mod failure;
 mod login;
 
 use std::fmt;
+#[cfg(feature = "rustls")]
+use std::sync::Arc;
 
 use amqprs::connection::{Connection, OpenConnectionArguments};
 use tokio::net::TcpStream;
@@ -100,16 +102,26 @@ impl Endpoint {
         let tcp = TcpStream::connect((host, self.target.port))
             .await
             .map_err(|error| Failure::io(doing, &error))?;
-        let login = self.login();
         #[cfg(feature = "rustls")]
         if let Some(tls) = &self.tls {
-            let mut stream = tls::handshake(tcp, host, tls).await.map_err(Failure::Tls)?;
-            login.run(&mut stream, doing).await?;
-            return self.open(doing).await;
+            // One configuration for both connections: the files are read once.
+            let config = tls
+                .client_config()
+                .map_err(|error| Failure::Tls(error.to_string()))?;
+            let mut stream = tls::connect(tcp, host, Arc::clone(&config))
+                .await
+                .map_err(Failure::Tls)?;
+            self.login().run(&mut stream, doing).await?;
+            let mut arguments = self.arguments();
+            arguments.tls_adaptor(amqprs::tls::TlsAdaptor::new(
+                tokio_rustls::TlsConnector::from(config),
+                host.to_owned(),
+            ));
+            return open(&arguments, doing).await;
         }
         let mut tcp = tcp;
-        login.run(&mut tcp, doing).await?;
-        self.open(doing).await
+        self.login().run(&mut tcp, doing).await?;
+        open(&self.arguments(), doing).await
     }
 
     fn login(&self) -> Login<'_> {
@@ -125,8 +137,8 @@ impl Endpoint {
         }
     }
 
-    /// Opens amqprs's connection, the login being known to work.
-    async fn open(&self, doing: &'static str) -> Result<Session, Failure> {
+    /// amqprs's arguments for a plain connection.
+    fn arguments(&self) -> OpenConnectionArguments {
         let login = self.login();
         let host = &self.target.host;
         // amqprs connects to `host:port` as written, which needs an IPv6 address in
@@ -141,30 +153,28 @@ impl Endpoint {
         arguments
             .virtual_host(&self.vhost)
             .connection_name(self.name);
-        #[cfg(feature = "rustls")]
-        if let Some(tls) = &self.tls {
-            let config = tls
-                .client_config()
-                .map_err(|error| Failure::Tls(error.to_string()))?;
-            arguments.tls_adaptor(amqprs::tls::TlsAdaptor::new(
-                tokio_rustls::TlsConnector::from(config),
-                host.clone(),
-            ));
-        }
-        let connection = Connection::open(&arguments)
-            .await
-            .map_err(|error| Failure::amqp(doing, &error, None, false))?;
-        let closed = Reason::default();
-        connection
-            .register_callback(closed.clone())
-            .await
-            .map_err(|error| Failure::amqp(doing, &error, None, false))?;
-        Ok(Session {
-            connection: Some(connection),
-            closed,
-            runtime: Handle::current(),
-        })
+        arguments
     }
+}
+
+/// Opens amqprs's connection, the login being known to work.
+async fn open(
+    arguments: &OpenConnectionArguments,
+    doing: &'static str,
+) -> Result<Session, Failure> {
+    let connection = Connection::open(arguments)
+        .await
+        .map_err(|error| Failure::amqp(doing, &error, None, false))?;
+    let closed = Reason::default();
+    connection
+        .register_callback(closed.clone())
+        .await
+        .map_err(|error| Failure::amqp(doing, &error, None, false))?;
+    Ok(Session {
+        connection: Some(connection),
+        closed,
+        runtime: Handle::current(),
+    })
 }
 
 /// An open connection to the broker, kept between runs while it works.
@@ -250,6 +260,16 @@ mod tests {
         assert!(format!("{named:?}").contains(r#""amqp://app%40eu:***@127.0.0.1:5673/""#));
         assert!(!format!("{named:?}").contains("p@ss"));
         assert_eq!(named.redactor().redact("refused p@ss"), "refused ***");
+    }
+
+    #[test]
+    fn amqprs_is_given_the_same_broker() {
+        let arguments = endpoint("amqp://app:pw@[::1]:5673/orders").arguments();
+        // In brackets: amqprs writes `host:port`.
+        assert_eq!(arguments.get_host(), "[::1]");
+        assert_eq!(arguments.get_port(), 5673);
+        assert_eq!(arguments.get_virtual_host(), "orders");
+        assert_eq!(arguments.get_connection_name(), Some("test"));
     }
 
     #[test]
