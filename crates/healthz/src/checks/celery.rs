@@ -12,10 +12,17 @@ use std::time::Duration;
 use self::protocol::Broadcast;
 use self::tally::Tally;
 use super::InvalidUrl;
+// The AMQP side's failures; the Redis side reports its own the same way.
+use super::amqp::Failure;
 use super::kept::Kept;
-use crate::error::CheckError;
+#[cfg(feature = "rustls")]
+use super::tls::Tls;
 use crate::redact::{Redactor, redact_url};
 use crate::{CheckResult, HealthCheck};
+
+/// The broker URLs it takes, as its error says.
+const EXPECTED_SCHEMES: &str =
+    "expected amqp://, amqps://, pyamqp:// or pyamqps:// (RabbitMQ), or redis:// (Redis)";
 
 /// How long the check waits for replies unless told otherwise.
 const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -91,9 +98,10 @@ impl Celery {
     /// Asks the workers through the broker at `url`, Celery's `broker_url`: RabbitMQ
     /// (AMQP 0-9-1) with scheme `amqp://` or `pyamqp://`
     /// (`amqp://user:password@host:5672/vhost`; an empty vhost is `/`, as in Celery),
-    /// or Redis with scheme `redis://` (`redis://[:password@]host[:port][/db]`; Redis 6
-    /// or later). The connection is made when the check first runs and kept while it
-    /// works.
+    /// or over TLS with `amqps://` or `pyamqps://` (port 5671 unless named; see
+    /// [`tls`](Celery::tls)), or Redis with scheme `redis://`
+    /// (`redis://[:password@]host[:port][/db]`; Redis 6 or later). The connection is
+    /// made when the check first runs and kept while it works.
     ///
     /// ```
     /// let amqp = healthz::checks::Celery::new("amqp://guest:secret@localhost//")?;
@@ -106,18 +114,15 @@ impl Celery {
     /// # Errors
     ///
     /// Returns [`InvalidUrl`] when the URL names another broker, or one its client
-    /// cannot use (TLS URLs included: this build has no TLS).
+    /// cannot use (TLS URLs included when this build lacks the `rustls` feature).
     pub fn new(url: &str) -> Result<Self, InvalidUrl> {
         let scheme = url.split_once("://").map(|(scheme, _)| scheme);
         let broker = match scheme {
-            Some("amqp" | "pyamqp") => Broker::Amqp(amqp::AmqpBroker::new(url)?),
-            Some("redis") => Broker::Redis(redis::RedisBroker::new(url)?),
-            _ => {
-                return Err(InvalidUrl::new(
-                    url,
-                    "expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)",
-                ));
+            Some("amqp" | "amqps" | "pyamqp" | "pyamqps") => {
+                Broker::Amqp(amqp::AmqpBroker::new(url)?)
             }
+            Some("redis") => Broker::Redis(redis::RedisBroker::new(url)?),
+            _ => return Err(InvalidUrl::new(url, EXPECTED_SCHEMES)),
         };
         Ok(Self::with_broker(url, broker))
     }
@@ -171,6 +176,30 @@ impl Celery {
         self
     }
 
+    /// Speaks TLS to a RabbitMQ broker, verified as `tls` says: a private CA, a client
+    /// certificate, `verify-ca`. Its options win over the defaults of an `amqps://` URL
+    /// (the system's trust store and the bundled web roots, `verify-full`); on an
+    /// `amqp://` URL it turns TLS on (the default port stays 5672 then: name the TLS
+    /// port).
+    ///
+    /// ```
+    /// use healthz::checks::{Celery, Tls};
+    ///
+    /// let check = Celery::new("amqps://app:secret@mq.internal//")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/mq-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn tls(mut self, tls: Tls) -> Self {
+        match &mut self.broker {
+            Broker::Amqp(broker) => broker.set_tls(tls),
+            // The Redis side takes TLS from its own change (`rediss://`).
+            Broker::Redis(_) => {}
+        }
+        self
+    }
+
     /// Broadcasts the command and tallies the replies until enough came or the reply
     /// timeout passed.
     async fn ask(&self) -> Result<Tally<'_>, Failure> {
@@ -221,61 +250,9 @@ impl HealthCheck for Celery {
     }
 }
 
-/// Why a broadcast failed, before its text is redacted.
-#[derive(Debug)]
-enum Failure {
-    /// The broker refused or failed what the check was doing.
-    Broker {
-        doing: &'static str,
-        error: String,
-        /// The connection is gone: a kept connection is worth replacing once.
-        connection_lost: bool,
-    },
-    /// A worker replied something the check cannot read.
-    Unexpected(String),
-}
-
-impl Failure {
-    fn is_connection_lost(&self) -> bool {
-        matches!(
-            self,
-            Self::Broker {
-                connection_lost: true,
-                ..
-            }
-        )
-    }
-
-    fn into_check_error(self, redactor: &Redactor) -> CheckError {
-        match self {
-            Self::Broker { doing, error, .. } => {
-                CheckError::unavailable(format!("cannot {doing}: {}", redactor.redact(&error)))
-            }
-            Self::Unexpected(message) => CheckError::unexpected_result(redactor.redact(&message)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
-
-    #[test]
-    fn broker_failures_are_redacted() {
-        let failure = Failure::Broker {
-            doing: "connect to the broker",
-            error: "refused by amqp://app:hunter2@mq/".to_owned(),
-            connection_lost: true,
-        };
-        assert!(failure.is_connection_lost());
-        let error = failure.into_check_error(&Redactor::for_url("amqp://app:hunter2@mq/"));
-        assert_eq!(error.kind(), ErrorKind::Unavailable);
-        assert_eq!(
-            error.message(),
-            "cannot connect to the broker: refused by amqp://app:***@mq/"
-        );
-    }
 
     #[test]
     fn construction_is_lazy_and_debug_hides_the_password() {
@@ -295,7 +272,7 @@ mod tests {
 
     #[test]
     fn urls_of_other_brokers_are_refused() {
-        for url in ["amqps://h//", "rediss://h/0", "http://h/", "not a url"] {
+        for url in ["rediss://h/0", "http://h/", "not a url"] {
             let error = Celery::new(url).unwrap_err();
             assert!(
                 error.to_string().starts_with("invalid connection URL"),
@@ -304,10 +281,7 @@ mod tests {
         }
         let error = Celery::new("http://u:s3cr3t@h/").unwrap_err();
         assert!(!error.to_string().contains("s3cr3t"));
-        assert!(
-            error
-                .to_string()
-                .ends_with("expected amqp:// or pyamqp:// (RabbitMQ), or redis:// (Redis)")
-        );
+        assert!(error.to_string().ends_with(EXPECTED_SCHEMES));
+        assert_eq!(Celery::new("amqps://h//").is_ok(), cfg!(feature = "rustls"));
     }
 }

@@ -58,7 +58,8 @@ impl<C> Kept<C> {
             feature = "postgres",
             feature = "mysql",
             feature = "redis",
-            feature = "memcached"
+            feature = "memcached",
+            feature = "rabbitmq"
         )),
         allow(dead_code)
     )]

@@ -14,7 +14,7 @@
 //! | `RemoteHealth` | `RemoteHealth` | `component` | reads another service's health endpoint (health+json or the seed's JSON) and reports each of its checks |
 //! | `DnsLookup` | `DnsLookup` | `system` | resolves a name through the system resolver, optionally to given addresses |
 //! | `Celery` | `CeleryBackend` | `component` | broadcasts Celery's control `ping` (or `active_queues`) over RabbitMQ or Redis and counts the workers that reply, like `celery inspect ping` |
-//! | `RabbitMq` | `RabbitMQBackend` | `component` | connects, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the connection |
+//! | `RabbitMq` | `RabbitMQBackend` | `component` | on its kept connection, opens a channel, declares an exclusive auto-deleted server-named queue, publishes a unique message to it through the default exchange, consumes it back, compares, closes the channel |
 //! | `Nats` | `NatsBackend` | `component` | connects, sends a request on a unique subject and answers it from its own subscription, compares the reply; optionally asks for the account's JetStream info |
 //! | `Mqtt` | `MqttBackend` | `component` | connects with a unique client id and a clean session, subscribes to a unique topic, publishes a unique QoS 1 message to it, receives it, compares, unsubscribes, disconnects |
 //! | `TlsCertificate` | `TlsCertificate` | `system` | connects (optionally with STARTTLS for SMTP or PostgreSQL), completes the TLS handshake and compares the days the server's certificate has left with warning and failure thresholds |
@@ -45,6 +45,8 @@ mod memory_cache;
 mod target;
 mod tcp;
 
+#[cfg(any(feature = "rabbitmq", feature = "celery"))]
+mod amqp;
 #[cfg(feature = "celery")]
 mod celery;
 #[cfg(feature = "disk")]
@@ -60,6 +62,7 @@ mod http_client;
     feature = "mysql",
     feature = "redis",
     feature = "memcached",
+    feature = "rabbitmq",
     feature = "celery"
 ))]
 mod kept;
@@ -162,7 +165,10 @@ fn describe_io(error: &std::io::Error) -> String {
 
 /// The text of an I/O error as [`describe_io`] writes it, for a client library that
 /// gives only the text.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "redis", feature = "rabbitmq", feature = "celery")),
+    allow(dead_code)
+)]
 fn describe_io_text(text: &str) -> String {
     lower_first(text.find(" (os error").map_or(text, |end| &text[..end]))
 }
@@ -171,7 +177,13 @@ fn describe_io_text(text: &str) -> String {
 /// described in TLS terms: `TLS: client certificate required`. `None` when it holds
 /// none, and always without the `rustls` feature.
 #[cfg_attr(
-    not(any(feature = "memcached", feature = "postgres", feature = "mysql")),
+    not(any(
+        feature = "memcached",
+        feature = "postgres",
+        feature = "mysql",
+        feature = "rabbitmq",
+        feature = "celery"
+    )),
     allow(dead_code)
 )]
 fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {

@@ -47,6 +47,8 @@ impl InvalidUrl {
             feature = "redis",
             feature = "memcached",
             feature = "rabbitmq",
+            feature = "nats",
+            feature = "mqtt",
             feature = "celery",
             feature = "tls"
         )),

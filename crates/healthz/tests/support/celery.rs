@@ -19,6 +19,11 @@ const SKIP_VAR: &str = "HEALTHZ_SKIP_BACKEND_TESTS";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Broker {
     Amqp,
+    /// RabbitMQ's node with TLS (`scripts/services.sh rabbitmq-tls`), verified with the
+    /// test CA. Its workers use Celery's default names only, so that they leave nothing
+    /// to remove.
+    #[cfg(feature = "rustls")]
+    Amqps,
     Redis,
 }
 
@@ -27,6 +32,8 @@ impl Broker {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Amqp => "amqp",
+            #[cfg(feature = "rustls")]
+            Self::Amqps => "amqps",
             Self::Redis => "redis",
         }
     }
@@ -35,6 +42,8 @@ impl Broker {
     pub(crate) fn url_var(self) -> &'static str {
         match self {
             Self::Amqp => "HEALTHZ_TEST_CELERY_AMQP_URL",
+            #[cfg(feature = "rustls")]
+            Self::Amqps => "HEALTHZ_TEST_CELERY_AMQPS_URL",
             Self::Redis => "HEALTHZ_TEST_CELERY_REDIS_URL",
         }
     }
@@ -44,6 +53,8 @@ impl Broker {
         std::env::var(self.url_var()).unwrap_or_else(|_| {
             match self {
                 Self::Amqp => "amqp://guest:guest@127.0.0.1:5672//",
+                #[cfg(feature = "rustls")]
+                Self::Amqps => "amqps://guest:guest@127.0.0.1:5671//",
                 Self::Redis => "redis://127.0.0.1:6379/5",
             }
             .to_owned()
@@ -57,13 +68,20 @@ impl Broker {
 
     /// A check on `url`, an URL of this broker's kind.
     pub(crate) fn check_at(self, url: &str) -> Celery {
-        Celery::new(url).expect("a valid broker URL")
+        let check = Celery::new(url).expect("a valid broker URL");
+        match self {
+            #[cfg(feature = "rustls")]
+            Self::Amqps => check.tls(crate::tls::trusting_the_ca()),
+            _ => check,
+        }
     }
 
     /// `url` of this kind pointing at another address.
     pub(crate) fn url_at(self, addr: std::net::SocketAddr) -> String {
         match self {
             Self::Amqp => format!("amqp://guest:s3cr3t-PASSWORD@{addr}//"),
+            #[cfg(feature = "rustls")]
+            Self::Amqps => format!("amqps://guest:s3cr3t-PASSWORD@{addr}//"),
             Self::Redis => format!("redis://:s3cr3t-PASSWORD@{addr}/5"),
         }
     }
@@ -100,6 +118,8 @@ pub(crate) fn require_broker(broker: Broker) {
             broker.url_var(),
             match broker {
                 Broker::Amqp => "rabbitmq",
+                #[cfg(feature = "rustls")]
+                Broker::Amqps => "rabbitmq-tls",
                 Broker::Redis => "redis",
             }
         );
@@ -210,6 +230,9 @@ pub(crate) fn namespace_exchanges(namespace: &str) -> [String; 2] {
 /// Celery declares its control exchanges for good, and kombu keeps a Redis binding
 /// table per queue; a test's unique names would otherwise pile up run after run.
 pub(crate) fn forget(broker: Broker, exchanges: Vec<String>) {
+    if exchanges.is_empty() {
+        return;
+    }
     let url = broker.url();
     // Called from `Drop` inside the test's runtime, which cannot block on a future:
     // a thread of its own runs one.
@@ -221,15 +244,28 @@ pub(crate) fn forget(broker: Broker, exchanges: Vec<String>) {
         runtime.block_on(async move {
             match broker {
                 Broker::Amqp => {
-                    let conn = lapin::Connection::connect(&url, Default::default()).await?;
-                    let channel = conn.create_channel().await?;
-                    for exchange in exchanges {
+                    use amqprs::channel::ExchangeDeleteArguments;
+                    use amqprs::connection::{Connection, OpenConnectionArguments};
+
+                    let url = url::Url::parse(&url)?;
+                    let arguments = OpenConnectionArguments::new(
+                        url.host_str().unwrap_or("127.0.0.1"),
+                        url.port().unwrap_or(5672),
+                        url.username(),
+                        url.password().unwrap_or("guest"),
+                    );
+                    let conn = Connection::open(&arguments).await?;
+                    let channel = conn.open_channel(None).await?;
+                    for exchange in &exchanges {
                         channel
-                            .exchange_delete(exchange.into(), Default::default())
+                            .exchange_delete(ExchangeDeleteArguments::new(exchange))
                             .await?;
                     }
-                    conn.close(200, "OK".into()).await?;
+                    channel.close().await?;
+                    conn.close().await?;
                 }
+                #[cfg(feature = "rustls")]
+                Broker::Amqps => panic!("workers on RabbitMQ with TLS use Celery's default names"),
                 Broker::Redis => {
                     let client = redis::Client::open(url)?;
                     let mut conn = client.get_multiplexed_async_connection().await?;
@@ -274,28 +310,49 @@ fn script(args: &[&str]) {
     }
 }
 
+/// The queues named `…<suffix>` on a RabbitMQ node, as `rabbitmqctl` (with `node`'s
+/// options) lists them.
+fn rabbitmq_queues(node: &[&str], suffix: &str) -> Vec<String> {
+    let output = Command::new("rabbitmqctl")
+        .args(node)
+        .args(["-q", "list_queues", "name"])
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("cannot run rabbitmqctl to list RabbitMQ's queues: {error}")
+        });
+    assert!(
+        output.status.success(),
+        "rabbitmqctl list_queues failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|name| name.ends_with(suffix))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The check's reply queues of `namespace` still on the broker: queues (RabbitMQ) or
 /// keys and bindings (Redis) named `….reply.<namespace>.pidbox`.
 pub(crate) async fn reply_queues_left(broker: Broker, namespace: &str) -> Vec<String> {
     let suffix = format!(".reply.{namespace}.pidbox");
     match broker {
-        Broker::Amqp => {
-            let output = Command::new("rabbitmqctl")
-                .args(["-q", "list_queues", "name"])
-                .output()
-                .unwrap_or_else(|error| {
-                    panic!("cannot run rabbitmqctl to list RabbitMQ's queues: {error}")
-                });
-            assert!(
-                output.status.success(),
-                "rabbitmqctl list_queues failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .filter(|name| name.ends_with(&suffix))
-                .map(str::to_owned)
-                .collect()
+        Broker::Amqp => rabbitmq_queues(&[], &suffix),
+        // The node's own cookie, from its HOME (scripts/services.d/rabbitmq-tls.sh).
+        #[cfg(feature = "rustls")]
+        Broker::Amqps => {
+            let home = std::env::var("HOME").expect("HOME is set");
+            let cookie_file =
+                format!("{home}/.cache/healthz/rabbitmq-tls/healthz-tls/.erlang.cookie");
+            let cookie = std::fs::read_to_string(&cookie_file)
+                .unwrap_or_else(|error| panic!("cannot read {cookie_file}: {error}"));
+            let node = [
+                "-n",
+                "healthz-tls@localhost",
+                "--erlang-cookie",
+                cookie.trim(),
+            ];
+            rabbitmq_queues(&node, &suffix)
         }
         Broker::Redis => {
             let client = redis::Client::open(broker.url()).unwrap();

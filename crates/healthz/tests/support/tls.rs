@@ -72,36 +72,18 @@ macro_rules! common_tls_tests {
 
         #[tokio::test]
         async fn another_host_name_fails_verify_full_and_passes_verify_ca() {
-            use $crate::tls;
-            assert_eq!(
-                $outcome($other_host, tls::trusting_the_ca()).await,
-                "unavailable: TLS: host name mismatch: certificate is for other-host.invalid, \
-                 not 127.0.0.1"
-            );
-            assert_eq!($outcome($other_host, tls::chain_only()).await, "working");
+            $crate::tls::assert_other_host_cases(async |tls| $outcome($other_host, tls).await)
+                .await;
         }
 
         #[tokio::test]
         async fn an_expired_certificate_fails_even_verify_ca() {
-            use $crate::tls;
-            for options in [tls::trusting_the_ca(), tls::chain_only()] {
-                tls::assert_tls_failure(
-                    &$outcome($expired, options).await,
-                    "unavailable: TLS: certificate expired ",
-                );
-            }
-            let insecure = tls::trusting_the_ca().mode(healthz::checks::TlsMode::Insecure);
-            assert_eq!($outcome($expired, insecure).await, "working");
+            $crate::tls::assert_expired_cases(async |tls| $outcome($expired, tls).await).await;
         }
 
         #[tokio::test]
         async fn mutual_tls_needs_the_client_certificate() {
-            use $crate::tls;
-            assert_eq!(
-                $outcome($mutual, tls::trusting_the_ca()).await,
-                "unavailable: TLS: client certificate required"
-            );
-            assert_eq!($outcome($mutual, tls::with_client_cert()).await, "working");
+            $crate::tls::assert_mutual_cases(async |tls| $outcome($mutual, tls).await).await;
         }
     };
 }
@@ -159,4 +141,38 @@ pub(crate) async fn assert_secret_never_shown<C: HealthCheck + Debug>(
     for text in shown {
         assert!(!text.contains(secret), "the secret leaked: {text}");
     }
+}
+
+/// The cases of a server whose certificate is for `other-host.invalid` only: a host
+/// name mismatch under `verify-full`, working under `verify-ca`. `outcome` runs the
+/// check against that server with the TLS options it is given.
+pub(crate) async fn assert_other_host_cases(outcome: impl AsyncFn(Tls) -> String) {
+    assert_eq!(
+        outcome(trusting_the_ca()).await,
+        "unavailable: TLS: host name mismatch: certificate is for other-host.invalid, not 127.0.0.1"
+    );
+    assert_eq!(outcome(chain_only()).await, "working");
+}
+
+/// The cases of a server whose certificate expired: a failure under `verify-full` and
+/// `verify-ca`, working only when `insecure`.
+pub(crate) async fn assert_expired_cases(outcome: impl AsyncFn(Tls) -> String) {
+    for tls in [trusting_the_ca(), chain_only()] {
+        assert_tls_failure(
+            &outcome(tls).await,
+            "unavailable: TLS: certificate expired ",
+        );
+    }
+    let insecure = trusting_the_ca().mode(TlsMode::Insecure);
+    assert_eq!(outcome(insecure).await, "working");
+}
+
+/// The cases of a server that requires a client certificate: refused without one,
+/// working with the test client certificate.
+pub(crate) async fn assert_mutual_cases(outcome: impl AsyncFn(Tls) -> String) {
+    assert_eq!(
+        outcome(trusting_the_ca()).await,
+        "unavailable: TLS: client certificate required"
+    );
+    assert_eq!(outcome(with_client_cert()).await, "working");
 }
