@@ -2,10 +2,10 @@
 # Real Celery 5 workers (Python) for the CeleryBackend tests, on loopback brokers only.
 #
 #   scripts/celery-worker.sh install
-#   scripts/celery-worker.sh start  [amqp|redis] [--name NAME] [--queues Q1,Q2] [--namespace NS]
-#   scripts/celery-worker.sh stop   [amqp|redis] [--name NAME]
-#   scripts/celery-worker.sh status [amqp|redis] [--name NAME] [--namespace NS]
-#   scripts/celery-worker.sh fg     [amqp|redis] [--name NAME] [--queues Q1,Q2] [--namespace NS]
+#   scripts/celery-worker.sh start  [amqp|redis|rediss] [--name NAME] [--queues Q1,Q2] [--namespace NS]
+#   scripts/celery-worker.sh stop   [amqp|redis|rediss] [--name NAME]
+#   scripts/celery-worker.sh status [amqp|redis|rediss] [--name NAME] [--namespace NS]
+#   scripts/celery-worker.sh fg     [amqp|redis|rediss] [--name NAME] [--queues Q1,Q2] [--namespace NS]
 #
 # install  Creates the virtualenv (HEALTHZ_CELERY_VENV, default
 #          ~/.cache/healthz/celery-venv) from tests/celery/requirements.txt, again
@@ -20,8 +20,10 @@
 # status   Whether that worker runs, and its answer to `celery inspect ping`.
 # fg       Runs the worker in the foreground, to see why it does not start.
 #
-# Brokers: HEALTHZ_TEST_CELERY_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//)
-# and HEALTHZ_TEST_CELERY_REDIS_URL (default redis://127.0.0.1:6379/5); the broker
+# Brokers: HEALTHZ_TEST_CELERY_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//),
+# HEALTHZ_TEST_CELERY_REDIS_URL (default redis://127.0.0.1:6379/5) and, Redis over TLS,
+# HEALTHZ_TEST_CELERY_REDISS_URL (default the instance redis-tls of scripts/services.sh,
+# rediss://127.0.0.1:6380/5, trusting the test CA of scripts/tls-certs.sh); the broker
 # defaults to amqp. Pid files and logs go to HEALTHZ_CELERY_RUN_DIR (default
 # /tmp/healthz-celery). Exits 0 when done, 1 on failure (naming what is missing),
 # 2 on a usage error.
@@ -48,7 +50,7 @@ command="${1:-}"
 [[ -n "$command" ]] || usage
 shift
 broker=amqp
-if [[ "${1:-}" == amqp || "${1:-}" == redis ]]; then
+if [[ "${1:-}" == amqp || "${1:-}" == redis || "${1:-}" == rediss ]]; then
     broker=$1
     shift
 fi
@@ -70,6 +72,10 @@ logfile="$RUN_DIR/$name.log"
 case "$broker" in
 amqp) broker_url="${HEALTHZ_TEST_CELERY_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//}" ;;
 redis) broker_url="${HEALTHZ_TEST_CELERY_REDIS_URL:-redis://127.0.0.1:6379/5}" ;;
+rediss)
+    ca="${HEALTHZ_TLS_DIR:-$HOME/.cache/healthz/tls}/ca.pem"
+    broker_url="${HEALTHZ_TEST_CELERY_REDISS_URL:-rediss://127.0.0.1:6380/5?ssl_cert_reqs=required&ssl_ca_certs=$ca}"
+    ;;
 esac
 
 # The worker and `celery inspect` read the same settings from the environment

@@ -79,6 +79,8 @@ mod postgres;
 mod rabbitmq;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "redis", feature = "celery"))]
+mod redis_client;
 #[cfg(feature = "remote")]
 mod remote;
 #[cfg(feature = "s3")]
@@ -162,7 +164,7 @@ fn describe_io(error: &std::io::Error) -> String {
 
 /// The text of an I/O error as [`describe_io`] writes it, for a client library that
 /// gives only the text.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "celery")), allow(dead_code))]
 fn describe_io_text(text: &str) -> String {
     lower_first(text.find(" (os error").map_or(text, |end| &text[..end]))
 }
@@ -170,7 +172,10 @@ fn describe_io_text(text: &str) -> String {
 /// The TLS failure somewhere in `error` (a rustls error inside a client's error),
 /// described in TLS terms: `TLS: client certificate required`. `None` when it holds
 /// none, and always without the `rustls` feature.
-#[cfg_attr(not(feature = "memcached"), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "memcached", feature = "redis", feature = "celery")),
+    allow(dead_code)
+)]
 fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     #[cfg(feature = "rustls")]
     {

@@ -11,6 +11,7 @@ use crate::redact::{Redactor, redact_url};
     feature = "nats",
     feature = "mqtt",
     feature = "memcached",
+    feature = "redis",
     feature = "celery",
     feature = "tls"
 ))]
@@ -65,6 +66,7 @@ impl InvalidUrl {
     feature = "nats",
     feature = "mqtt",
     feature = "memcached",
+    feature = "redis",
     feature = "celery",
     feature = "tls"
 ))]

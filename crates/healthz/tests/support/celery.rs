@@ -20,6 +20,11 @@ const SKIP_VAR: &str = "HEALTHZ_SKIP_BACKEND_TESTS";
 pub(crate) enum Broker {
     Amqp,
     Redis,
+    /// Redis over TLS (`scripts/services.sh redis-tls`), its URL naming the test CA the
+    /// way Celery takes it. The tests' own Redis client has no TLS: its workers use
+    /// Celery's default names only, so that they leave nothing to remove.
+    #[cfg(feature = "rustls")]
+    RedisTls,
 }
 
 impl Broker {
@@ -28,6 +33,8 @@ impl Broker {
         match self {
             Self::Amqp => "amqp",
             Self::Redis => "redis",
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => "rediss",
         }
     }
 
@@ -36,17 +43,21 @@ impl Broker {
         match self {
             Self::Amqp => "HEALTHZ_TEST_CELERY_AMQP_URL",
             Self::Redis => "HEALTHZ_TEST_CELERY_REDIS_URL",
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => "HEALTHZ_TEST_CELERY_REDISS_URL",
         }
     }
 
     /// The broker's URL: the variable, or the script's loopback default.
     pub(crate) fn url(self) -> String {
-        std::env::var(self.url_var()).unwrap_or_else(|_| {
-            match self {
-                Self::Amqp => "amqp://guest:guest@127.0.0.1:5672//",
-                Self::Redis => "redis://127.0.0.1:6379/5",
-            }
-            .to_owned()
+        std::env::var(self.url_var()).unwrap_or_else(|_| match self {
+            Self::Amqp => "amqp://guest:guest@127.0.0.1:5672//".to_owned(),
+            Self::Redis => "redis://127.0.0.1:6379/5".to_owned(),
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => format!(
+                "rediss://127.0.0.1:6380/5?ssl_cert_reqs=required&ssl_ca_certs={}",
+                crate::tls::file("ca.pem").display()
+            ),
         })
     }
 
@@ -65,6 +76,8 @@ impl Broker {
         match self {
             Self::Amqp => format!("amqp://guest:s3cr3t-PASSWORD@{addr}//"),
             Self::Redis => format!("redis://:s3cr3t-PASSWORD@{addr}/5"),
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => format!("rediss://:s3cr3t-PASSWORD@{addr}/5"),
         }
     }
 }
@@ -101,6 +114,8 @@ pub(crate) fn require_broker(broker: Broker) {
             match broker {
                 Broker::Amqp => "rabbitmq",
                 Broker::Redis => "redis",
+                #[cfg(feature = "rustls")]
+                Broker::RedisTls => "redis-tls",
             }
         );
     }
@@ -210,6 +225,9 @@ pub(crate) fn namespace_exchanges(namespace: &str) -> [String; 2] {
 /// Celery declares its control exchanges for good, and kombu keeps a Redis binding
 /// table per queue; a test's unique names would otherwise pile up run after run.
 pub(crate) fn forget(broker: Broker, exchanges: Vec<String>) {
+    if exchanges.is_empty() {
+        return;
+    }
     let url = broker.url();
     // Called from `Drop` inside the test's runtime, which cannot block on a future:
     // a thread of its own runs one.
@@ -230,6 +248,8 @@ pub(crate) fn forget(broker: Broker, exchanges: Vec<String>) {
                     }
                     conn.close(200, "OK".into()).await?;
                 }
+                #[cfg(feature = "rustls")]
+                Broker::RedisTls => panic!("workers on Redis with TLS use Celery's default names"),
                 Broker::Redis => {
                     let client = redis::Client::open(url)?;
                     let mut conn = client.get_multiplexed_async_connection().await?;
@@ -297,6 +317,8 @@ pub(crate) async fn reply_queues_left(broker: Broker, namespace: &str) -> Vec<St
                 .map(str::to_owned)
                 .collect()
         }
+        #[cfg(feature = "rustls")]
+        Broker::RedisTls => panic!("the tests' Redis client has no TLS: see `Broker::RedisTls`"),
         Broker::Redis => {
             let client = redis::Client::open(broker.url()).unwrap();
             let mut conn = client.get_multiplexed_async_connection().await.unwrap();
