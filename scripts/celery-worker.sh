@@ -2,10 +2,10 @@
 # Real Celery 5 workers (Python) for the CeleryBackend tests, on loopback brokers only.
 #
 #   scripts/celery-worker.sh install
-#   scripts/celery-worker.sh start  [amqp|amqps|redis] [--name NAME] [--queues Q1,Q2] [--namespace NS]
-#   scripts/celery-worker.sh stop   [amqp|amqps|redis] [--name NAME]
-#   scripts/celery-worker.sh status [amqp|amqps|redis] [--name NAME] [--namespace NS]
-#   scripts/celery-worker.sh fg     [amqp|amqps|redis] [--name NAME] [--queues Q1,Q2] [--namespace NS]
+#   scripts/celery-worker.sh start  [amqp|amqps|redis|rediss] [--name NAME] [--queues Q1,Q2] [--namespace NS]
+#   scripts/celery-worker.sh stop   [amqp|amqps|redis|rediss] [--name NAME]
+#   scripts/celery-worker.sh status [amqp|amqps|redis|rediss] [--name NAME] [--namespace NS]
+#   scripts/celery-worker.sh fg     [amqp|amqps|redis|rediss] [--name NAME] [--queues Q1,Q2] [--namespace NS]
 #
 # install  Creates the virtualenv (HEALTHZ_CELERY_VENV, default
 #          ~/.cache/healthz/celery-venv) from tests/celery/requirements.txt, again
@@ -22,8 +22,10 @@
 #
 # Brokers: HEALTHZ_TEST_CELERY_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//),
 # HEALTHZ_TEST_CELERY_AMQPS_URL (default amqps://guest:guest@127.0.0.1:5671//, RabbitMQ
-# with TLS, verified with the CA of scripts/tls-certs.sh in HEALTHZ_TLS_DIR) and
-# HEALTHZ_TEST_CELERY_REDIS_URL (default redis://127.0.0.1:6379/5); the broker
+# with TLS, verified with the CA of scripts/tls-certs.sh in HEALTHZ_TLS_DIR),
+# HEALTHZ_TEST_CELERY_REDIS_URL (default redis://127.0.0.1:6379/5) and, Redis over TLS,
+# HEALTHZ_TEST_CELERY_REDISS_URL (default the instance redis-tls of scripts/services.sh,
+# rediss://127.0.0.1:6380/5, trusting the test CA of scripts/tls-certs.sh); the broker
 # defaults to amqp. Pid files and logs go to HEALTHZ_CELERY_RUN_DIR (default
 # /tmp/healthz-celery). Exits 0 when done, 1 on failure (naming what is missing),
 # 2 on a usage error.
@@ -50,7 +52,7 @@ command="${1:-}"
 [[ -n "$command" ]] || usage
 shift
 broker=amqp
-if [[ "${1:-}" == amqp || "${1:-}" == amqps || "${1:-}" == redis ]]; then
+if [[ "${1:-}" == amqp || "${1:-}" == amqps || "${1:-}" == redis || "${1:-}" == rediss ]]; then
     broker=$1
     shift
 fi
@@ -73,6 +75,10 @@ case "$broker" in
 amqp) broker_url="${HEALTHZ_TEST_CELERY_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672//}" ;;
 amqps) broker_url="${HEALTHZ_TEST_CELERY_AMQPS_URL:-amqps://guest:guest@127.0.0.1:5671//}" ;;
 redis) broker_url="${HEALTHZ_TEST_CELERY_REDIS_URL:-redis://127.0.0.1:6379/5}" ;;
+rediss)
+    ca="${HEALTHZ_TLS_DIR:-$HOME/.cache/healthz/tls}/ca.pem"
+    broker_url="${HEALTHZ_TEST_CELERY_REDISS_URL:-rediss://127.0.0.1:6380/5?ssl_cert_reqs=required&ssl_ca_certs=$ca}"
+    ;;
 esac
 
 # The worker and `celery inspect` read the same settings from the environment

@@ -21,8 +21,8 @@ use crate::redact::{Redactor, redact_url};
 use crate::{CheckResult, HealthCheck};
 
 /// The broker URLs it takes, as its error says.
-const EXPECTED_SCHEMES: &str =
-    "expected amqp://, amqps://, pyamqp:// or pyamqps:// (RabbitMQ), or redis:// (Redis)";
+const EXPECTED_SCHEMES: &str = "expected amqp://, amqps://, pyamqp:// or pyamqps:// (RabbitMQ), \
+     or redis:// or rediss:// (Redis)";
 
 /// How long the check waits for replies unless told otherwise.
 const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(1);
@@ -100,8 +100,11 @@ impl Celery {
     /// (`amqp://user:password@host:5672/vhost`; an empty vhost is `/`, as in Celery),
     /// or over TLS with `amqps://` or `pyamqps://` (port 5671 unless named; see
     /// [`tls`](Celery::tls)), or Redis with scheme `redis://`
-    /// (`redis://[:password@]host[:port][/db]`; Redis 6 or later). The connection is
-    /// made when the check first runs and kept while it works.
+    /// (`redis://[:password@]host[:port][/db]`; Redis 6 or later), or `rediss://` for
+    /// TLS, with the `ssl_*` parameters Celery takes there
+    /// (`?ssl_cert_reqs=required&ssl_ca_certs=/etc/ssl/redis-ca.pem`; see
+    /// [`RedisCache::new`](super::RedisCache::new)). The connection is made when the
+    /// check first runs and kept while it works.
     ///
     /// ```
     /// let amqp = healthz::checks::Celery::new("amqp://guest:secret@localhost//")?;
@@ -121,7 +124,7 @@ impl Celery {
             Some("amqp" | "amqps" | "pyamqp" | "pyamqps") => {
                 Broker::Amqp(amqp::AmqpBroker::new(url)?)
             }
-            Some("redis") => Broker::Redis(redis::RedisBroker::new(url)?),
+            Some("redis" | "rediss") => Broker::Redis(redis::RedisBroker::new(url)?),
             _ => return Err(InvalidUrl::new(url, EXPECTED_SCHEMES)),
         };
         Ok(Self::with_broker(url, broker))
@@ -176,11 +179,11 @@ impl Celery {
         self
     }
 
-    /// Speaks TLS to a RabbitMQ broker, verified as `tls` says: a private CA, a client
-    /// certificate, `verify-ca`. Its options win over the defaults of an `amqps://` URL
-    /// (the system's trust store and the bundled web roots, `verify-full`); on an
-    /// `amqp://` URL it turns TLS on (the default port stays 5672 then: name the TLS
-    /// port).
+    /// Speaks TLS to the broker, verified as `tls` says: a private CA, a client
+    /// certificate, `verify-ca`. Its options win over the defaults of an `amqps://` or
+    /// `rediss://` URL (the system's trust store and the bundled web roots,
+    /// `verify-full`) and over a `rediss://` URL's `ssl_*` parameters; on a plain URL
+    /// it turns TLS on (the default port stays the plain one then: name the TLS port).
     ///
     /// ```
     /// use healthz::checks::{Celery, Tls};
@@ -194,8 +197,7 @@ impl Celery {
     pub fn tls(mut self, tls: Tls) -> Self {
         match &mut self.broker {
             Broker::Amqp(broker) => broker.set_tls(tls),
-            // The Redis side takes TLS from its own change (`rediss://`).
-            Broker::Redis(_) => {}
+            Broker::Redis(broker) => broker.set_tls(tls),
         }
         self
     }
@@ -272,7 +274,7 @@ mod tests {
 
     #[test]
     fn urls_of_other_brokers_are_refused() {
-        for url in ["rediss://h/0", "http://h/", "not a url"] {
+        for url in ["http://h/", "not a url"] {
             let error = Celery::new(url).unwrap_err();
             assert!(
                 error.to_string().starts_with("invalid connection URL"),
@@ -283,5 +285,9 @@ mod tests {
         assert!(!error.to_string().contains("s3cr3t"));
         assert!(error.to_string().ends_with(EXPECTED_SCHEMES));
         assert_eq!(Celery::new("amqps://h//").is_ok(), cfg!(feature = "rustls"));
+        assert_eq!(
+            Celery::new("rediss://h/0").is_ok(),
+            cfg!(feature = "rustls")
+        );
     }
 }

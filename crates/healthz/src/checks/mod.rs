@@ -82,6 +82,8 @@ mod postgres;
 mod rabbitmq;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "redis", feature = "celery"))]
+mod redis_client;
 #[cfg(feature = "remote")]
 mod remote;
 #[cfg(feature = "s3")]
@@ -181,6 +183,7 @@ fn describe_io_text(text: &str) -> String {
         feature = "memcached",
         feature = "postgres",
         feature = "mysql",
+        feature = "redis",
         feature = "rabbitmq",
         feature = "celery"
     )),

@@ -13,6 +13,7 @@ use crate::redact::{Redactor, redact_url};
     feature = "nats",
     feature = "mqtt",
     feature = "memcached",
+    feature = "redis",
     feature = "celery",
     feature = "tls"
 ))]
@@ -69,6 +70,7 @@ impl InvalidUrl {
     feature = "nats",
     feature = "mqtt",
     feature = "memcached",
+    feature = "redis",
     feature = "celery",
     feature = "tls"
 ))]

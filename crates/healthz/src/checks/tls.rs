@@ -581,18 +581,25 @@ pub(crate) enum TlsSetupError {
 pub(crate) fn describe(error: &(dyn StdError + 'static)) -> Option<String> {
     let mut current = Some(error);
     while let Some(error) = current {
-        if let Some(rustls) = error.downcast_ref::<rustls::Error>() {
-            return Some(format!("TLS: {}", describe_rustls(rustls)));
-        }
-        if let Some(io) = error.downcast_ref::<io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(rustls) = inner.downcast_ref::<rustls::Error>()
-        {
+        if let Some(rustls) = as_rustls(error) {
             return Some(format!("TLS: {}", describe_rustls(rustls)));
         }
         current = error.source();
     }
     None
+}
+
+/// The rustls error that `error` is, or holds as an `io::Error`'s payload, or behind
+/// an `Arc`: redis-rs keeps its cause as an `Arc<dyn Error>`, whose `source()` skips
+/// past that cause to the cause's own source, and an `io::Error`'s skips its payload.
+fn as_rustls<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(shared) = error.downcast_ref::<Arc<dyn StdError + Send + Sync>>() {
+        return as_rustls(&**shared);
+    }
+    if let Some(io) = error.downcast_ref::<io::Error>() {
+        return io.get_ref()?.downcast_ref::<rustls::Error>();
+    }
+    error.downcast_ref::<rustls::Error>()
 }
 
 /// A rustls error as an operator reads it.
@@ -754,6 +761,32 @@ mod tests {
             Some("TLS: certificate not trusted (unknown issuer)")
         );
         assert_eq!(describe(&io::Error::other("plain")), None);
+    }
+
+    /// An error that holds its cause as redis-rs does.
+    #[derive(Debug)]
+    struct Shared(Arc<dyn StdError + Send + Sync>);
+
+    impl std::fmt::Display for Shared {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+
+    impl StdError for Shared {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_tls_failure_is_found_behind_a_shared_cause() {
+        let alert = rustls::Error::AlertReceived(AlertDescription::CertificateRequired);
+        let wrapped = Shared(Arc::new(io::Error::new(io::ErrorKind::InvalidData, alert)));
+        assert_eq!(
+            describe(&wrapped).as_deref(),
+            Some("TLS: client certificate required")
+        );
     }
 
     #[test]

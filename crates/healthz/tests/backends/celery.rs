@@ -351,3 +351,47 @@ mod over_tls {
         );
     }
 }
+
+/// Celery over `rediss://`: a worker on the TLS instance of Redis (`scripts/services.sh
+/// redis-tls`) and the check take the same broker URL, which names the private CA the
+/// way Celery takes it (`?ssl_cert_reqs=required&ssl_ca_certs=…`).
+#[cfg(feature = "rustls")]
+mod over_rediss {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_worker_answers_over_rediss() {
+        if skipped() {
+            return;
+        }
+        // Celery's default names: see `Broker::RedisTls`.
+        let _worker = Worker::start_in(Broker::RedisTls, "celery", &[]);
+        let check = Broker::RedisTls.check();
+        let mut timings = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            check.check().await.unwrap();
+            timings.push(start.elapsed());
+        }
+        eprintln!("rediss ping, 3 runs on one kept connection: {timings:?}");
+        assert!(timings.iter().all(|t| *t < FAST), "{timings:?}");
+
+        // Without the private CA, the check says why in TLS terms.
+        let url = Broker::RedisTls.url();
+        let without_ca = url.split_once('?').map_or(url.as_str(), |(url, _)| url);
+        let (report, _) = run_one(
+            Broker::RedisTls.check_at(without_ca),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(
+            text(&report),
+            "unavailable: TLS: certificate not trusted (unknown issuer)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_broker_down_or_hung_is_unavailable_over_rediss() {
+        a_broker_down_or_hung_is_unavailable(Broker::RedisTls).await;
+    }
+}

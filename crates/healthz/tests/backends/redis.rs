@@ -276,3 +276,206 @@ async fn no_probe_key_is_left_behind_and_no_other_key_is_touched() {
     assert_eq!(kept, sentinel, "the sentinel key is intact");
     let _: () = conn.del("app:sentinel").await.unwrap();
 }
+
+/// Redis with TLS (`redis-server --tls-port`): the instances
+/// `scripts/services.d/redis-tls.sh` starts, each serving one of the test certificates.
+/// Every case runs both checks, which must agree.
+#[cfg(feature = "rustls")]
+mod over_tls {
+    use super::*;
+    use crate::tls::{self, assert_tls_failure};
+    use healthz::checks::{Tls, TlsMode};
+    use tokio::net::TcpStream;
+
+    /// The instance serving the valid server certificate.
+    const VALID: Instance = Instance("redis-tls", "127.0.0.1:6380");
+    /// Serving a certificate for `other-host.invalid` only.
+    const OTHER_HOST: Instance = Instance("redis-tls-other-host", "127.0.0.1:6381");
+    /// Serving an expired certificate.
+    const EXPIRED: Instance = Instance("redis-tls-expired", "127.0.0.1:6382");
+    /// Requiring a client certificate.
+    const MUTUAL: Instance = Instance("redis-mtls", "127.0.0.1:6383");
+
+    /// A TLS instance: its name in `scripts/services.sh` and its address.
+    struct Instance(&'static str, &'static str);
+
+    impl Instance {
+        /// `rediss://<address><rest>`, after making sure the instance listens.
+        async fn url(&self, rest: &str) -> String {
+            let Self(name, addr) = self;
+            backend::require(
+                "Redis with TLS",
+                addr,
+                "scripts/services.d/redis-tls.sh",
+                &format!("Start it with scripts/services.sh {name}."),
+                TcpStream::connect(addr),
+            )
+            .await;
+            format!("rediss://{addr}{rest}")
+        }
+    }
+
+    /// The outcome of one run of each check on `url`, with `tls` if given; fails the
+    /// test unless both checks had the same outcome.
+    async fn outcome(url: &str, tls: Option<Tls>) -> String {
+        let (mut cache, mut ping) = (RedisCache::new(url).unwrap(), RedisPing::new(url).unwrap());
+        if let Some(tls) = tls {
+            (cache, ping) = (cache.tls(tls.clone()), ping.tls(tls));
+        }
+        let cache = backend::outcome(cache).await;
+        assert_eq!(backend::outcome(ping).await, cache, "the checks disagree");
+        cache
+    }
+
+    /// `?ssl_ca_certs=<the test CA>`, as redis-py and Celery take it.
+    fn ca_param() -> String {
+        format!("?ssl_ca_certs={}", tls::file("ca.pem").display())
+    }
+
+    #[tokio::test]
+    async fn works_with_verify_full_and_the_private_ca() {
+        let url = VALID.url("/0").await;
+        assert_eq!(outcome(&url, Some(tls::trusting_the_ca())).await, "working");
+        let in_url = VALID.url(&format!("/0{}", ca_param())).await;
+        assert_eq!(outcome(&in_url, None).await, "working");
+        // `.tls()` makes a `redis://` URL speak TLS.
+        let plain_scheme = url.replacen("rediss://", "redis://", 1);
+        assert_eq!(
+            outcome(&plain_scheme, Some(tls::trusting_the_ca())).await,
+            "working"
+        );
+
+        // The connection is kept between runs, TLS and all.
+        let check = RedisCache::new(&url).unwrap().tls(tls::trusting_the_ca());
+        for _ in 0..3 {
+            check.check().await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_ca_is_not_trusted() {
+        let url = VALID.url("/0").await;
+        assert_eq!(
+            outcome(&url, None).await,
+            "unavailable: TLS: certificate not trusted (unknown issuer)"
+        );
+    }
+
+    #[tokio::test]
+    async fn another_host_name_fails_verify_full_and_passes_verify_ca() {
+        let url = OTHER_HOST.url("/0").await;
+        assert_eq!(
+            outcome(&url, Some(tls::trusting_the_ca())).await,
+            "unavailable: TLS: host name mismatch: certificate is for other-host.invalid, not 127.0.0.1"
+        );
+        assert_eq!(outcome(&url, Some(tls::chain_only())).await, "working");
+        let in_url = OTHER_HOST
+            .url(&format!("/0{}&ssl_check_hostname=false", ca_param()))
+            .await;
+        assert_eq!(outcome(&in_url, None).await, "working");
+    }
+
+    #[tokio::test]
+    async fn an_expired_certificate_fails_even_verify_ca() {
+        let url = EXPIRED.url("/0").await;
+        for tls in [tls::trusting_the_ca(), tls::chain_only()] {
+            assert_tls_failure(
+                &outcome(&url, Some(tls)).await,
+                "unavailable: TLS: certificate expired ",
+            );
+        }
+        let insecure = tls::trusting_the_ca().mode(TlsMode::Insecure);
+        assert_eq!(outcome(&url, Some(insecure)).await, "working");
+        // redis-rs's and redis-py's ways of saying the same in the URL.
+        for rest in ["/0#insecure", "/0?ssl_cert_reqs=none"] {
+            assert_eq!(outcome(&EXPIRED.url(rest).await, None).await, "working");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        let Some(plain) = super::url() else { return };
+        require_server(&plain).await;
+        // Redis never answers a TLS hello (it waits for the end of an inline command):
+        // the check stops waiting after 2 s, well within the runner's 5 s.
+        let url = plain.replacen("redis://", "rediss://", 1);
+        assert_eq!(
+            outcome(&url, Some(tls::trusting_the_ca())).await,
+            "unavailable: TLS: server does not support TLS (it did not answer the \
+             handshake within 2s)"
+        );
+    }
+
+    #[tokio::test]
+    async fn mutual_tls_needs_the_client_certificate() {
+        let url = MUTUAL.url("/0").await;
+        assert_eq!(
+            outcome(&url, Some(tls::trusting_the_ca())).await,
+            "unavailable: TLS: client certificate required"
+        );
+        assert_eq!(
+            outcome(&url, Some(tls::with_client_cert())).await,
+            "working"
+        );
+        let in_url = MUTUAL
+            .url(&format!(
+                "/0{}&ssl_certfile={}&ssl_keyfile={}",
+                ca_param(),
+                tls::file("client.pem").display(),
+                tls::file("client.key").display()
+            ))
+            .await;
+        assert_eq!(outcome(&in_url, None).await, "working");
+    }
+
+    #[tokio::test]
+    async fn a_hung_server_times_out_during_the_handshake() {
+        let url = VALID.url("/0").await;
+        let hung = net::HungListener::start();
+        backend::assert_hung_times_out_and_frees_the_runner(
+            || hung.accepted(),
+            RedisPing::new(&format!("rediss://{}", hung.addr()))
+                .unwrap()
+                .tls(tls::trusting_the_ca()),
+            RedisPing::new(&url).unwrap().tls(tls::trusting_the_ca()),
+            "RedisBackend",
+            "server",
+            Duration::from_secs(1),
+            true,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn no_password_in_debug_output_messages_or_logs() {
+        let url = VALID.url("/0").await;
+        let logs = logs::Logs::default();
+        let _guard = tracing::subscriber::set_default(logs.clone());
+        let with_password = url.replacen("rediss://", &format!("rediss://:{PASSWORD}@"), 1);
+
+        // The test server has no password: Redis refuses the AUTH all the same.
+        let check = RedisCache::new(&with_password)
+            .unwrap()
+            .tls(tls::trusting_the_ca());
+        let debug = format!("{check:?}");
+        let refused = backend::outcome(check).await;
+        assert_eq!(
+            refused,
+            "unavailable: cannot connect: Password authentication failed"
+        );
+        let untrusted = outcome(&with_password, None).await;
+        assert_eq!(
+            untrusted,
+            "unavailable: TLS: certificate not trusted (unknown issuer)"
+        );
+        let closed = format!("rediss://:{PASSWORD}@{}/0", net::closed_port());
+        let nothing_listening = backend::nothing_listening(RedisPing::new(&closed).unwrap()).await;
+        backend::assert_refused(&nothing_listening);
+
+        assert!(debug.contains("rediss://:***@127.0.0.1:6380/0"), "{debug}");
+        let logged = logs.text();
+        for shown in [&debug, &refused, &untrusted, &nothing_listening, &logged] {
+            assert!(!shown.contains(PASSWORD), "the password leaked: {shown}");
+        }
+    }
+}

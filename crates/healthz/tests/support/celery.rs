@@ -25,6 +25,11 @@ pub(crate) enum Broker {
     #[cfg(feature = "rustls")]
     Amqps,
     Redis,
+    /// Redis over TLS (`scripts/services.sh redis-tls`), its URL naming the test CA the
+    /// way Celery takes it. The tests' own Redis client has no TLS: its workers use
+    /// Celery's default names only, so that they leave nothing to remove.
+    #[cfg(feature = "rustls")]
+    RedisTls,
 }
 
 impl Broker {
@@ -35,6 +40,8 @@ impl Broker {
             #[cfg(feature = "rustls")]
             Self::Amqps => "amqps",
             Self::Redis => "redis",
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => "rediss",
         }
     }
 
@@ -45,19 +52,23 @@ impl Broker {
             #[cfg(feature = "rustls")]
             Self::Amqps => "HEALTHZ_TEST_CELERY_AMQPS_URL",
             Self::Redis => "HEALTHZ_TEST_CELERY_REDIS_URL",
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => "HEALTHZ_TEST_CELERY_REDISS_URL",
         }
     }
 
     /// The broker's URL: the variable, or the script's loopback default.
     pub(crate) fn url(self) -> String {
-        std::env::var(self.url_var()).unwrap_or_else(|_| {
-            match self {
-                Self::Amqp => "amqp://guest:guest@127.0.0.1:5672//",
-                #[cfg(feature = "rustls")]
-                Self::Amqps => "amqps://guest:guest@127.0.0.1:5671//",
-                Self::Redis => "redis://127.0.0.1:6379/5",
-            }
-            .to_owned()
+        std::env::var(self.url_var()).unwrap_or_else(|_| match self {
+            Self::Amqp => "amqp://guest:guest@127.0.0.1:5672//".to_owned(),
+            #[cfg(feature = "rustls")]
+            Self::Amqps => "amqps://guest:guest@127.0.0.1:5671//".to_owned(),
+            Self::Redis => "redis://127.0.0.1:6379/5".to_owned(),
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => format!(
+                "rediss://127.0.0.1:6380/5?ssl_cert_reqs=required&ssl_ca_certs={}",
+                crate::tls::file("ca.pem").display()
+            ),
         })
     }
 
@@ -83,6 +94,8 @@ impl Broker {
             #[cfg(feature = "rustls")]
             Self::Amqps => format!("amqps://guest:s3cr3t-PASSWORD@{addr}//"),
             Self::Redis => format!("redis://:s3cr3t-PASSWORD@{addr}/5"),
+            #[cfg(feature = "rustls")]
+            Self::RedisTls => format!("rediss://:s3cr3t-PASSWORD@{addr}/5"),
         }
     }
 }
@@ -121,6 +134,8 @@ pub(crate) fn require_broker(broker: Broker) {
                 #[cfg(feature = "rustls")]
                 Broker::Amqps => "rabbitmq-tls",
                 Broker::Redis => "redis",
+                #[cfg(feature = "rustls")]
+                Broker::RedisTls => "redis-tls",
             }
         );
     }
@@ -266,6 +281,7 @@ pub(crate) fn forget(broker: Broker, exchanges: Vec<String>) {
                 }
                 #[cfg(feature = "rustls")]
                 Broker::Amqps => panic!("workers on RabbitMQ with TLS use Celery's default names"),
+                Broker::RedisTls => panic!("workers on Redis with TLS use Celery's default names"),
                 Broker::Redis => {
                     let client = redis::Client::open(url)?;
                     let mut conn = client.get_multiplexed_async_connection().await?;
@@ -354,6 +370,8 @@ pub(crate) async fn reply_queues_left(broker: Broker, namespace: &str) -> Vec<St
             ];
             rabbitmq_queues(&node, &suffix)
         }
+        #[cfg(feature = "rustls")]
+        Broker::RedisTls => panic!("the tests' Redis client has no TLS: see `Broker::RedisTls`"),
         Broker::Redis => {
             let client = redis::Client::open(broker.url()).unwrap();
             let mut conn = client.get_multiplexed_async_connection().await.unwrap();

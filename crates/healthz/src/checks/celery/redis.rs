@@ -9,14 +9,16 @@
 
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Pipeline, RedisError};
+use redis::{Pipeline, RedisError};
 use tokio::time::Instant;
 
 use super::protocol::{Broadcast, Reply};
 use super::{Failure, Kept, Tally};
 use crate::checks::InvalidUrl;
 use crate::checks::cleanup::spawn_cleanup;
+use crate::checks::redis_client::{ConnectError, RedisClient, RedisConnection};
+#[cfg(feature = "rustls")]
+use crate::checks::tls::Tls;
 
 /// kombu's separator of the fields of a binding, and of a queue name and a priority.
 const SEP: &str = "\x06\x16";
@@ -30,22 +32,24 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The check's side of a Redis broker.
 pub(super) struct RedisBroker {
-    client: redis::Client,
-    /// The database of the URL: kombu names fanout channels after it.
-    db: i64,
-    connection: Kept<MultiplexedConnection>,
+    client: RedisClient,
+    connection: Kept<RedisConnection>,
 }
 
 impl RedisBroker {
-    /// Parses Celery's Redis broker URL; connects only when the check runs.
+    /// Parses Celery's Redis broker URL (`redis://`, or `rediss://` with kombu's
+    /// `ssl_*` parameters); connects only when the check runs.
     pub(super) fn new(url: &str) -> Result<Self, InvalidUrl> {
-        let client = redis::Client::open(url).map_err(|error| InvalidUrl::new(url, error))?;
-        let db = client.get_connection_info().redis_settings().db();
         Ok(Self {
-            client,
-            db,
+            client: RedisClient::new(url)?,
             connection: Kept::default(),
         })
+    }
+
+    /// Speaks TLS verified as `tls` says, whatever the URL's scheme and options.
+    #[cfg(feature = "rustls")]
+    pub(super) fn set_tls(&mut self, tls: Tls) {
+        self.client.set_tls(tls);
     }
 
     /// Broadcasts on the kept connection, or on a new one when there is none or it
@@ -62,23 +66,20 @@ impl RedisBroker {
                 result => return result,
             }
         }
-        // The runner owns the timeout: no connection or response timeout here, so a
-        // hung server reports `timed out after …` like every other check.
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(None)
-            .set_response_timeout(None);
-        let connection = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(failure("connect to the broker"))?;
+        let connection = self.client.connect().await.map_err(|error| match error {
+            ConnectError::Tls(message) => Failure::Tls(message),
+            ConnectError::Redis(error) => match crate::checks::tls_failure(&error) {
+                Some(message) => Failure::Tls(message),
+                None => failure("connect to the broker")(error),
+            },
+        })?;
         self.ask(connection, broadcast, window, tally).await
     }
 
     /// Runs the broadcast, then keeps the connection unless it broke.
     async fn ask(
         &self,
-        connection: MultiplexedConnection,
+        connection: RedisConnection,
         broadcast: &Broadcast,
         window: Duration,
         tally: &mut Tally<'_>,
@@ -105,14 +106,15 @@ impl RedisBroker {
         tally: &mut Tally<'_>,
     ) -> Result<(), Failure> {
         // One transaction: the binding exists before any worker can reply.
-        let channel = format!("/{}.{}", self.db, broadcast.exchange);
+        // kombu names fanout channels after the URL's database.
+        let channel = format!("/{}.{}", self.client.db(), broadcast.exchange);
         redis::pipe()
             .atomic()
             .sadd(&reply_queue.names.binding_key, &reply_queue.names.binding)
             .ignore()
             .publish(channel, broadcast.redis_envelope())
             .ignore()
-            .exec_async(&mut reply_queue.connection)
+            .exec_async(&mut *reply_queue.connection)
             .await
             .map_err(failure("broadcast the command"))?;
 
@@ -126,7 +128,7 @@ impl RedisBroker {
             let popped: Option<(String, Vec<u8>)> = redis::cmd("BRPOP")
                 .arg(&reply_queue.names.lists)
                 .arg(format!("{:.3}", left.as_secs_f64()))
-                .query_async(&mut reply_queue.connection)
+                .query_async(&mut *reply_queue.connection)
                 .await
                 .map_err(failure("receive the replies"))?;
             let Some((_, raw)) = popped else { break };
@@ -181,18 +183,14 @@ impl ReplyQueueNames {
 /// the background if the run is dropped first.
 struct ReplyQueue {
     /// For the background removal: the run's connection may be stuck in a `BRPOP`.
-    client: redis::Client,
-    connection: MultiplexedConnection,
+    client: RedisClient,
+    connection: RedisConnection,
     names: ReplyQueueNames,
     removed: bool,
 }
 
 impl ReplyQueue {
-    fn new(
-        client: &redis::Client,
-        connection: MultiplexedConnection,
-        broadcast: &Broadcast,
-    ) -> Self {
+    fn new(client: &RedisClient, connection: RedisConnection, broadcast: &Broadcast) -> Self {
         Self {
             client: client.clone(),
             connection,
@@ -204,7 +202,7 @@ impl ReplyQueue {
     async fn remove(&mut self) -> Result<(), Failure> {
         self.names
             .removal()
-            .exec_async(&mut self.connection)
+            .exec_async(&mut *self.connection)
             .await
             .map_err(failure("remove the reply queue"))?;
         self.removed = true;
@@ -225,11 +223,11 @@ impl Drop for ReplyQueue {
         let client = self.client.clone();
         spawn_cleanup(async move {
             let removed = tokio::time::timeout(CLEANUP_TIMEOUT, async {
-                let mut connection = client.get_multiplexed_async_connection().await?;
-                removal.exec_async(&mut connection).await
+                let mut connection = client.connect().await.ok()?;
+                removal.exec_async(&mut *connection).await.ok()
             })
             .await;
-            if !matches!(removed, Ok(Ok(()))) {
+            if !matches!(removed, Ok(Some(()))) {
                 tracing::warn!("could not remove the celery check's reply queue from redis");
             }
         });
@@ -238,13 +236,14 @@ impl Drop for ReplyQueue {
 
 /// A closure for `map_err` that names what was being done.
 fn failure(doing: &'static str) -> impl FnOnce(RedisError) -> Failure {
-    // The text is redis-rs's, as the other Redis checks show it.
+    // The text is redis-rs's, or a TLS failure inside it in TLS terms (with TLS 1.3 a
+    // refused client certificate shows with the first reply).
     move |error| Failure::Broker {
         doing,
         connection_lost: error.is_io_error()
             || error.is_connection_dropped()
             || error.is_connection_refusal(),
-        error: error.to_string(),
+        error: crate::checks::tls_failure(&error).unwrap_or_else(|| error.to_string()),
     }
 }
 
@@ -273,7 +272,16 @@ mod tests {
 
     #[test]
     fn fanout_channels_are_named_after_the_database() {
-        assert_eq!(RedisBroker::new("redis://127.0.0.1:1/5").unwrap().db, 5);
-        assert_eq!(RedisBroker::new("redis://127.0.0.1:1").unwrap().db, 0);
+        assert_eq!(
+            RedisBroker::new("redis://127.0.0.1:1/5")
+                .unwrap()
+                .client
+                .db(),
+            5
+        );
+        assert_eq!(
+            RedisBroker::new("redis://127.0.0.1:1").unwrap().client.db(),
+            0
+        );
     }
 }

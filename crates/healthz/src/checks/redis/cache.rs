@@ -1,13 +1,14 @@
 //! `CacheBackend` on Redis: [`RedisCache`].
 
 use std::borrow::Cow;
-use std::fmt;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 
 use super::{Conn, Failure, RedisTarget};
 use crate::checks::InvalidUrl;
+#[cfg(feature = "rustls")]
+use crate::checks::Tls;
 use crate::{CheckResult, HealthCheck};
 
 /// How long a probe key lives if the check is stopped before it deletes it.
@@ -33,25 +34,61 @@ const PROBE_TTL: Duration = Duration::from_secs(10);
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct RedisCache(RedisTarget);
 
 impl RedisCache {
-    /// Checks on the check's own connection to `url` (`redis://[:password@]host[:port][/db]`),
-    /// made when the check first runs and kept while it works. Building the check never
-    /// touches the network.
+    /// Checks on the check's own connection to `url`, made when the check first runs
+    /// and kept while it works. Building the check never touches the network.
+    ///
+    /// The URL is redis-rs's: `redis://[[user]:password@]host[:port][/db]`, and
+    /// `rediss://…` for TLS (Upstash, ElastiCache with in-transit encryption), verified
+    /// against the system's trust store and the bundled web roots. A TLS URL also takes
+    /// redis-rs's `#insecure` (nothing verified) and the query parameters of redis-py
+    /// and Celery: `ssl_cert_reqs=required|optional|none`, `ssl_check_hostname=false`
+    /// (the chain is verified, the host name is not), `ssl_ca_certs=<CA file>`,
+    /// `ssl_certfile=<client certificate>&ssl_keyfile=<its key>`. `valkey://` and
+    /// `valkeys://` are the same. [`tls`](Self::tls) sets the same options in code. A
+    /// server that does not answer the TLS handshake within 2 seconds is reported as
+    /// one without TLS (Redis without TLS never answers it).
     ///
     /// ```
-    /// let check = healthz::checks::RedisCache::new("redis://:secret@localhost/1")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
+    /// use healthz::checks::RedisCache;
+    ///
+    /// let check = RedisCache::new("redis://:s3cr3t@localhost/1")?;
+    /// assert!(!format!("{check:?}").contains("s3cr3t"));
+    /// # #[cfg(feature = "rustls")]
+    /// let upstash = RedisCache::new("rediss://default:secret@eu1-example.upstash.io:6379")?;
     /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] when redis-rs cannot use the URL (TLS URLs included: this
-    /// build has no TLS).
+    /// Returns [`InvalidUrl`] for another scheme, a URL redis-rs cannot use (a bad
+    /// database number), TLS options on a `redis://` URL or ones it does not know, and
+    /// a TLS URL when this build has no TLS (the `rustls` feature).
     pub fn new(url: &str) -> Result<Self, InvalidUrl> {
         RedisTarget::from_url(url).map(Self)
+    }
+
+    /// Speaks TLS to the server, verified as `tls` says: with a private CA, a client
+    /// certificate, or another verification mode. It replaces what the URL says about
+    /// TLS (`#insecure`, `ssl_*` parameters), and makes even a `redis://` URL use TLS.
+    /// A check made by [`from_client`](Self::from_client) uses the application's
+    /// connection manager as it is, and ignores this.
+    ///
+    /// ```
+    /// use healthz::checks::{RedisCache, Tls};
+    ///
+    /// let check = RedisCache::new("rediss://cache.internal:6379/0")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/cache-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[must_use]
+    pub fn tls(self, tls: Tls) -> Self {
+        Self(self.0.tls(tls))
     }
 
     /// Checks through the application's connection manager.
@@ -66,14 +103,6 @@ impl RedisCache {
     #[must_use]
     pub fn from_client(manager: ConnectionManager) -> Self {
         Self(RedisTarget::from_manager(manager))
-    }
-}
-
-impl fmt::Debug for RedisCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisCache")
-            .field("target", &self.0.target)
-            .finish()
     }
 }
 

@@ -5,15 +5,18 @@
 mod cache;
 mod ping;
 
-use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
-use redis::{AsyncConnectionConfig, Cmd, Pipeline, RedisError, RedisFuture, Value};
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::{Cmd, Pipeline, RedisError, RedisFuture, Value};
 
 use super::InvalidUrl;
 use super::kept::Kept;
-use crate::CheckResult;
+use super::redis_client::{ConnectError, RedisClient, RedisConnection, error_text};
+#[cfg(feature = "rustls")]
+use super::tls::Tls;
 use crate::check::BoxFuture;
 use crate::error::CheckError;
-use crate::redact::{Redactor, redact_url};
+use crate::redact::Redactor;
+use crate::{CheckResult, Secret};
 
 pub use cache::RedisCache;
 pub use ping::RedisPing;
@@ -28,6 +31,8 @@ pub(super) enum Failure {
         doing: &'static str,
         error: RedisError,
     },
+    /// The TLS handshake failed: the whole public message.
+    Tls(String),
     /// Redis answered something other than what the probe expected.
     Unexpected(String),
 }
@@ -38,12 +43,25 @@ impl Failure {
         move |error| Self::Redis { doing, error }
     }
 
+    fn connect(error: ConnectError) -> Self {
+        match error {
+            ConnectError::Tls(message) => Self::Tls(message),
+            ConnectError::Redis(error) => Self::redis("connect")(error),
+        }
+    }
+
     fn is_broken_connection(&self) -> bool {
         matches!(self, Self::Redis { error, .. } if error.is_io_error() || error.is_connection_dropped())
     }
 
     fn into_check_error(self, redactor: &Redactor) -> CheckError {
         match self {
+            // With TLS 1.3 the server judges the client's certificate after the
+            // client's side of the handshake, so its verdict comes with the first
+            // reply, inside redis-rs's error.
+            Self::Redis { error, .. } if let Some(tls) = super::tls_failure(&error) => {
+                CheckError::unavailable(tls)
+            }
             Self::Redis { doing, error } => {
                 let message = format!("cannot {doing}: {}", redactor.redact(&error_text(&error)));
                 match error.kind() {
@@ -53,40 +71,24 @@ impl Failure {
                     _ => CheckError::unavailable(message),
                 }
             }
+            Self::Tls(message) => CheckError::unavailable(message),
             Self::Unexpected(message) => CheckError::unexpected_result(redactor.redact(&message)),
         }
-    }
-}
-
-/// The error's text without redis-rs's debug noise: `Password authentication failed`
-/// rather than `Password authentication failed - AuthenticationFailed`, and server
-/// errors as Redis writes them (`OOM command not allowed…`).
-fn error_text(error: &RedisError) -> String {
-    let text = error.to_string();
-    if error.is_io_error() {
-        // As `describe_io` writes I/O errors: `connection refused`.
-        return super::describe_io_text(&text);
-    }
-    match (text.split_once(" - "), error.code(), error.detail()) {
-        // redis-rs's own errors: `<description> - <Kind>[: <detail>]`.
-        (Some((description, _)), _, Some(detail)) => format!("{description}: {detail}"),
-        (Some((description, _)), _, None) => description.to_owned(),
-        // The server's errors: `<Kind>: <detail>`.
-        (None, Some(code), Some(detail)) => format!("{code} {detail}"),
-        _ => text,
     }
 }
 
 /// Where a Redis check's connection comes from.
 // One per check, built once and never moved on a hot path: its size does not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
 enum Source {
-    /// The application's connection manager.
-    Manager(ConnectionManager),
+    /// The application's connection manager (its `Debug` would show the server's
+    /// address and user).
+    Manager(Secret<ConnectionManager>),
     /// The check's own connection, made on first use and kept while it works: always
     /// a [`Conn::Own`].
     Own {
-        client: redis::Client,
+        client: RedisClient,
         connection: Kept<Conn>,
     },
 }
@@ -94,7 +96,7 @@ enum Source {
 /// The connection of a Redis check, either kind.
 pub(super) enum Conn {
     Manager(ConnectionManager),
-    Own(MultiplexedConnection),
+    Own(RedisConnection),
 }
 
 impl ConnectionLike for Conn {
@@ -125,49 +127,51 @@ impl ConnectionLike for Conn {
     }
 }
 
-/// What the Redis checks share: the connection source and the redaction of messages.
-pub(super) struct RedisTarget {
-    source: Source,
-    redactor: Redactor,
-    /// What `Debug` shows: the redacted URL, or that the application's manager is used.
-    pub(super) target: String,
-}
+/// What the Redis checks share: where the connection comes from.
+#[derive(Debug)]
+pub(super) struct RedisTarget(Source);
 
 impl RedisTarget {
     pub(super) fn from_manager(manager: ConnectionManager) -> Self {
-        Self {
-            source: Source::Manager(manager),
-            redactor: Redactor::default(),
-            target: "the application's connection manager".to_owned(),
-        }
+        Self(Source::Manager(Secret::new(manager)))
     }
 
     pub(super) fn from_url(url: &str) -> Result<Self, InvalidUrl> {
-        let redactor = Redactor::for_url(url);
-        let client =
-            redis::Client::open(url).map_err(|error| InvalidUrl::new(url, error_text(&error)))?;
-        Ok(Self {
-            source: Source::Own {
-                client,
-                connection: Kept::default(),
-            },
-            redactor,
-            target: redact_url(url),
-        })
+        Ok(Self(Source::Own {
+            client: RedisClient::new(url)?,
+            connection: Kept::default(),
+        }))
+    }
+
+    /// Speaks TLS on the check's own connection; the application's manager keeps its
+    /// own settings.
+    #[cfg(feature = "rustls")]
+    pub(super) fn tls(self, tls: Tls) -> Self {
+        match self.0 {
+            Source::Own { client, connection } => Self(Source::Own {
+                client: client.tls(tls),
+                connection,
+            }),
+            manager @ Source::Manager(_) => Self(manager),
+        }
     }
 
     /// Runs `probe` on a connection; once more on a fresh one if a kept connection
     /// turns out broken (the server restarted since the last run).
     pub(super) async fn run(&self, probe: Probe) -> CheckResult {
+        let redactor = match &self.0 {
+            Source::Manager(_) => &Redactor::default(),
+            Source::Own { client, .. } => client.redactor(),
+        };
         self.run_inner(probe)
             .await
-            .map_err(|failure| failure.into_check_error(&self.redactor))
+            .map_err(|failure| failure.into_check_error(redactor))
     }
 
     async fn run_inner(&self, probe: Probe) -> Result<(), Failure> {
-        match &self.source {
+        match &self.0 {
             Source::Manager(manager) => {
-                let mut conn = Conn::Manager(manager.clone());
+                let mut conn = Conn::Manager(manager.expose().clone());
                 match probe(&mut conn).await {
                     // The manager reconnects in the background after a broken
                     // connection; the second try waits for that.
@@ -180,17 +184,11 @@ impl RedisTarget {
                 connection
                     .run(
                         async || {
-                            // The runner owns the timeout: no connection or response
-                            // timeout here, so a hung server reports `timed out after
-                            // …` like every other check.
-                            let config = AsyncConnectionConfig::new()
-                                .set_connection_timeout(None)
-                                .set_response_timeout(None);
                             client
-                                .get_multiplexed_async_connection_with_config(&config)
+                                .connect()
                                 .await
                                 .map(Conn::Own)
-                                .map_err(Failure::redis("connect"))
+                                .map_err(Failure::connect)
                         },
                         probe,
                         Failure::is_broken_connection,

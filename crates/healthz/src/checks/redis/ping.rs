@@ -1,12 +1,13 @@
 //! `RedisBackend`: [`RedisPing`], Redis as a server rather than as a cache.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use redis::aio::ConnectionManager;
 
 use super::{Conn, Failure, RedisTarget};
 use crate::checks::InvalidUrl;
+#[cfg(feature = "rustls")]
+use crate::checks::Tls;
 use crate::{CheckResult, HealthCheck};
 
 /// Checks a Redis server: `PING` must answer `PONG`, and `INFO server` must answer with
@@ -27,23 +28,35 @@ use crate::{CheckResult, HealthCheck};
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct RedisPing(RedisTarget);
 
 impl RedisPing {
     /// Checks on the check's own connection to `url`, made when the check first runs
-    /// and kept while it works. Building the check never touches the network.
+    /// and kept while it works. Building the check never touches the network. The URL
+    /// is read as [`RedisCache::new`](super::RedisCache::new) reads it: `redis://`, or
+    /// `rediss://` for TLS.
     ///
     /// ```
-    /// let check = healthz::checks::RedisPing::new("redis://:secret@localhost")?;
-    /// assert!(!format!("{check:?}").contains("secret"));
+    /// let check = healthz::checks::RedisPing::new("redis://:s3cr3t@localhost")?;
+    /// assert!(!format!("{check:?}").contains("s3cr3t"));
     /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// Returns [`InvalidUrl`] when redis-rs cannot use the URL.
+    /// Returns [`InvalidUrl`] as [`RedisCache::new`](super::RedisCache::new) does.
     pub fn new(url: &str) -> Result<Self, InvalidUrl> {
         RedisTarget::from_url(url).map(Self)
+    }
+
+    /// Speaks TLS to the server, verified as `tls` says, as
+    /// [`RedisCache::tls`](super::RedisCache::tls) does.
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    #[must_use]
+    pub fn tls(self, tls: Tls) -> Self {
+        Self(self.0.tls(tls))
     }
 
     /// Checks through the application's connection manager.
@@ -58,14 +71,6 @@ impl RedisPing {
     #[must_use]
     pub fn from_client(manager: ConnectionManager) -> Self {
         Self(RedisTarget::from_manager(manager))
-    }
-}
-
-impl fmt::Debug for RedisPing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisPing")
-            .field("target", &self.0.target)
-            .finish()
     }
 }
 
