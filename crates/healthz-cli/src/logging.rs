@@ -13,17 +13,11 @@ use crate::cli::{Color, Command};
 /// warnings stay on for them: they tell what no report does, such as the probe object
 /// of an interrupted S3 check that could not be removed before the binary exited.
 ///
-/// Either default leaves out lapin (the Celery check's AMQP client): it logs every
-/// refused login or lost connection as errors from a thread of its own, where the
-/// check cannot quiet it, and the check's result already says what went wrong.
-///
 /// The log is coloured as `color` says, `NO_COLOR` read for [`Color::Auto`].
 pub(crate) fn init(command: &Command, color: Color) {
     let default = match command {
-        Command::Serve(_) => "info,lapin=off",
-        Command::Check(_) | Command::Config(_) | Command::Probe(_) => {
-            "error,healthz::checks=warn,lapin=off"
-        }
+        Command::Serve(_) => "info",
+        Command::Check(_) | Command::Config(_) | Command::Probe(_) => "error,healthz::checks=warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = colored(

@@ -424,11 +424,11 @@ fn every_broker_kind_rule_names_the_file_line_and_key() {
     // their password masked.
     for (kind, value) in [
         ("celery", "sqs://u:hunter2@sqs.eu-west-1.amazonaws.com/"),
-        ("celery", "amqps://u:hunter2@rabbitmq//"),
+        ("celery", "amqps://u:hunter2@rabbitmq:port//"),
         ("celery", "redis://:hunter2@cache:port/0"),
-        ("rabbitmq", "amqps://u:hunter2@rabbitmq/%2f"),
+        ("rabbitmq", "amqps://u:hunter2@rabbitmq:port/%2f"),
         ("nats", "ws://u:hunter2@nats:8080"),
-        ("mqtt", "mqtts://u:hunter2@mqtt:8883"),
+        ("mqtt", "ws://u:hunter2@mqtt:8080"),
     ] {
         let text = format!("[[check]]\nkind = \"{kind}\"\nurl = \"{value}\"\n");
         let message = assert_error(&text, 3, "url");

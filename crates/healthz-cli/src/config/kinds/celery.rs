@@ -9,7 +9,10 @@ use toml::Spanned;
 
 use super::context::Context;
 use super::kind::Kind;
+use super::shared::TlsKeys;
+use super::url_tls::REDIS;
 use crate::config::diagnostic::ConfigError;
+use crate::config::table::With;
 use crate::config::values::Url;
 
 /// The keys of a `celery` check: `url`, and the others over the library's defaults.
@@ -31,10 +34,15 @@ pub(in crate::config) struct CeleryKeys {
 
 impl Kind for Celery {
     const NAME: &'static str = "celery";
-    type Keys = CeleryKeys;
+    type Keys = With<CeleryKeys, TlsKeys>;
 
-    fn build(keys: CeleryKeys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+    /// Over Redis, the URL may carry redis-py's `ssl_*` parameters as Celery takes them.
+    fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+        let With { own: keys, shared } = keys;
         let mut celery = cx.url(&keys.url, Self::new)?;
+        if let Some(tls) = shared.read_for(&keys.url, &REDIS, cx)? {
+            celery = celery.tls(tls);
+        }
         if let Some(workers) = keys.min_workers {
             celery = celery.min_workers(workers);
         }

@@ -31,6 +31,7 @@ mod s3;
 mod shared;
 mod sql;
 mod tls_certificate;
+mod url_tls;
 mod usage;
 
 use healthz::checks::{

@@ -7,7 +7,9 @@ use toml::Spanned;
 
 use super::context::Context;
 use super::kind::Kind;
+use super::shared::TlsKeys;
 use crate::config::diagnostic::ConfigError;
+use crate::config::table::With;
 use crate::config::values::Url;
 
 /// The keys of a `nats` check.
@@ -23,9 +25,14 @@ pub(in crate::config) struct NatsKeys {
 
 impl Kind for Nats {
     const NAME: &'static str = "nats";
-    type Keys = NatsKeys;
+    type Keys = With<NatsKeys, TlsKeys>;
 
-    fn build(keys: NatsKeys, cx: &Context<'_>) -> Result<Self, ConfigError> {
-        Ok(cx.url(&keys.url, Self::new)?.jetstream(keys.jetstream))
+    fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+        let With { own, shared } = keys;
+        let check = cx.url(&own.url, Self::new)?.jetstream(own.jetstream);
+        Ok(match shared.read(cx)? {
+            Some(tls) => check.tls(tls),
+            None => check,
+        })
     }
 }

@@ -5,14 +5,21 @@ use healthz::checks::RabbitMq;
 
 use super::context::Context;
 use super::kind::Kind;
-use super::shared::UrlKeys;
+use super::shared::{TlsKeys, UrlKeys};
 use crate::config::diagnostic::ConfigError;
+use crate::config::table::With;
 
 impl Kind for RabbitMq {
     const NAME: &'static str = "rabbitmq";
-    type Keys = UrlKeys;
+    type Keys = With<UrlKeys, TlsKeys>;
 
-    fn build(keys: UrlKeys, cx: &Context<'_>) -> Result<Self, ConfigError> {
-        cx.url(&keys.url, Self::new)
+    /// The URL's scheme says whether it speaks TLS; the TLS keys, how (and turn it on
+    /// over the plain scheme).
+    fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+        let check = cx.url(&keys.own.url, Self::new)?;
+        Ok(match keys.shared.read(cx)? {
+            Some(tls) => check.tls(tls),
+            None => check,
+        })
     }
 }

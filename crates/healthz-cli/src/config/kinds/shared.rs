@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::context::Context;
+use super::url_tls::{Conventions, Said};
 use crate::config::diagnostic::ConfigError;
 use crate::config::values::Url;
 
@@ -84,6 +85,66 @@ pub(in crate::config) struct TlsKeys {
 }
 
 impl TlsKeys {
+    /// The TLS options these keys set for a check on `url`, whose own TLS parameters
+    /// follow `conventions`; `None` when no key is set. A key and a URL parameter that
+    /// disagree (the URL turns TLS off, or names another mode or file) are an error
+    /// naming both.
+    pub(super) fn read_for(
+        &self,
+        url: &Spanned<Url>,
+        conventions: &Conventions,
+        cx: &Context<'_>,
+    ) -> Result<Option<Tls>, ConfigError> {
+        let Some(tls) = self.read(cx)? else {
+            return Ok(None);
+        };
+        let said = conventions.read(url.get_ref().expose());
+        let disagree = |key: &Spanned<String>, name: &str, param: &str| {
+            cx.invalid(
+                key.span(),
+                format!(
+                    "disagrees with the URL's `{param}`: set {name} in one place (the key, or \
+                     the URL)"
+                ),
+            )
+        };
+        if let Some((param, Said::Off)) = &said.mode {
+            let key = self
+                .first_set()
+                .expect("a key is set, or there would be no options");
+            return Err(cx.invalid(
+                key.span(),
+                format!("the URL's `{param}` turns TLS off: remove one or the other"),
+            ));
+        }
+        if let (Some(key), Some((param, url_mode))) = (&self.tls, &said.mode)
+            && *url_mode != Said::Mode(tls.verification())
+        {
+            return Err(disagree(key, "the verification", param));
+        }
+        let files = [
+            (&self.tls_ca, &said.ca, "the CA file"),
+            (&self.tls_cert, &said.cert, "the client certificate"),
+            (&self.tls_key, &said.key, "the client key"),
+        ];
+        for (key, from_url, name) in files {
+            if let (Some(key), Some((param, value))) = (key, from_url)
+                && key.get_ref() != value
+            {
+                return Err(disagree(key, name, param));
+            }
+        }
+        Ok(Some(tls))
+    }
+
+    /// The first TLS key set, for an error about them all.
+    fn first_set(&self) -> Option<&Spanned<String>> {
+        [&self.tls, &self.tls_ca, &self.tls_cert, &self.tls_key]
+            .into_iter()
+            .flatten()
+            .min_by_key(|key| key.span().start)
+    }
+
     /// The TLS options these keys set; `None` when none is set. The files are read when
     /// the check connects, not here.
     pub(super) fn read(&self, cx: &Context<'_>) -> Result<Option<Tls>, ConfigError> {

@@ -7,7 +7,10 @@ use toml::Spanned;
 
 use super::context::Context;
 use super::kind::Kind;
+use super::shared::TlsKeys;
+use super::url_tls::{MYSQL, POSTGRES};
 use crate::config::diagnostic::ConfigError;
+use crate::config::table::With;
 use crate::config::values::Url;
 
 /// The keys of a `postgres` or a `mysql` check.
@@ -23,18 +26,28 @@ pub(in crate::config) struct SqlKeys {
 
 impl Kind for Postgres {
     const NAME: &'static str = "postgres";
-    type Keys = SqlKeys;
+    type Keys = With<SqlKeys, TlsKeys>;
 
-    fn build(keys: SqlKeys, cx: &Context<'_>) -> Result<Self, ConfigError> {
-        Ok(cx.url(&keys.url, Self::new)?.write_probe(keys.write_probe))
+    fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+        let With { own, shared } = keys;
+        let check = cx.url(&own.url, Self::new)?.write_probe(own.write_probe);
+        Ok(match shared.read_for(&own.url, &POSTGRES, cx)? {
+            Some(tls) => check.tls(tls),
+            None => check,
+        })
     }
 }
 
 impl Kind for MySql {
     const NAME: &'static str = "mysql";
-    type Keys = SqlKeys;
+    type Keys = With<SqlKeys, TlsKeys>;
 
-    fn build(keys: SqlKeys, cx: &Context<'_>) -> Result<Self, ConfigError> {
-        Ok(cx.url(&keys.url, Self::new)?.write_probe(keys.write_probe))
+    fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+        let With { own, shared } = keys;
+        let check = cx.url(&own.url, Self::new)?.write_probe(own.write_probe);
+        Ok(match shared.read_for(&own.url, &MYSQL, cx)? {
+            Some(tls) => check.tls(tls),
+            None => check,
+        })
     }
 }
