@@ -47,11 +47,11 @@ impl InvalidUrl {
             feature = "mysql",
             feature = "redis",
             feature = "memcached",
-            feature = "rabbitmq",
-            feature = "nats",
-            feature = "mqtt",
             feature = "celery",
-            feature = "tls"
+            feature = "tls",
+            feature = "http",
+            feature = "remote",
+            feature = "s3"
         )),
         allow(dead_code)
     )]
