@@ -224,3 +224,104 @@ fn validating_a_config_never_touches_the_network() {
         other => panic!("a check connected while the config was validated: {other:?}"),
     }
 }
+
+/// The TLS-enabled instances `scripts/services.sh` starts next to the plain ones, each
+/// serving the private CA's certificate for `localhost`/`127.0.0.1`: their service
+/// names, and the `[[check]]` table that reaches them (`{ca}` is the CA key's line).
+const TLS_SERVERS: [(&str, u16, &str); 9] = [
+    (
+        "postgres-tls",
+        5433,
+        "kind = \"postgres\"\nurl = \"postgres://postgres@127.0.0.1:5433/test\"\ntls = \"verify-full\"\n",
+    ),
+    (
+        "mariadb-tls",
+        3307,
+        "kind = \"mysql\"\nurl = \"mysql://root@127.0.0.1:3307/test\"\nalias = \"mysql\"\ntls = \"verify-full\"\n",
+    ),
+    (
+        "redis-tls",
+        6380,
+        "kind = \"redis\"\nurl = \"rediss://127.0.0.1:6380\"\n",
+    ),
+    (
+        "redis-tls",
+        6380,
+        "kind = \"redis-ping\"\nurl = \"rediss://127.0.0.1:6380\"\n",
+    ),
+    (
+        "memcached-tls",
+        11212,
+        "kind = \"memcached\"\naddr = \"127.0.0.1:11212\"\nalias = \"memcached\"\ntls = \"verify-full\"\n",
+    ),
+    (
+        "rabbitmq-tls",
+        5671,
+        "kind = \"rabbitmq\"\nurl = \"amqps://guest:guest@127.0.0.1:5671/%2f\"\n",
+    ),
+    (
+        "nats-tls",
+        4223,
+        "kind = \"nats\"\nurl = \"tls://127.0.0.1:4223\"\n",
+    ),
+    (
+        "mosquitto-tls",
+        8883,
+        "kind = \"mqtt\"\nurl = \"mqtts://127.0.0.1:8883\"\n",
+    ),
+    (
+        "memcached-tls",
+        11212,
+        "kind = \"tls\"\naddr = \"127.0.0.1:11212\"\n",
+    ),
+];
+
+/// Fails the test, naming the service, when a TLS instance does not listen.
+fn require_tls_servers() {
+    for (service, port, _) in TLS_SERVERS {
+        support::tls::require(service, port);
+    }
+}
+
+/// Every TLS instance as one config, trusting `ca` when given.
+fn tls_config(ca: Option<&str>) -> String {
+    TLS_SERVERS
+        .iter()
+        .map(|(_, _, table)| {
+            let ca_line = ca
+                .map(|ca| format!("tls-ca = \"{ca}\"\n"))
+                .unwrap_or_default();
+            format!("[[check]]\n{table}{ca_line}\n")
+        })
+        .collect()
+}
+
+#[test]
+fn every_network_kind_checks_a_tls_server_through_the_binary() {
+    require_tls_servers();
+    let ca = support::tls::file("ca.pem");
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", &tls_config(Some(&ca)));
+    let run = support::ran(dir.path(), &["check", "--config", "health.toml"]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout.lines().count(), TLS_SERVERS.len(), "{run:?}");
+    for line in run.stdout.lines() {
+        assert!(line.ends_with(": working"), "{line}: {run:?}");
+    }
+}
+
+#[test]
+fn without_the_private_ca_every_tls_kind_says_the_certificate_is_not_trusted() {
+    require_tls_servers();
+    let dir = temp_dir();
+    write(dir.path(), "health.toml", &tls_config(None));
+    let run = support::ran(dir.path(), &["check", "--config", "health.toml"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.stdout.lines().count(), TLS_SERVERS.len(), "{run:?}");
+    for line in run.stdout.lines() {
+        assert!(
+            line.contains("TLS: certificate not trusted (unknown issuer)"),
+            "{line}: {run:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
-//! The README's "A typical web app" and "Task queues" sections, run for real so that
-//! they cannot rot: their configs validate, and the web app's, served against the real
-//! PostgreSQL, Redis and S3, answers the Kubernetes probes of its YAML snippet.
+//! The README's "A typical web app", "Task queues" and "Managed services" sections,
+//! run for real so that they cannot rot: their configs validate, the web app's, served
+//! against the real PostgreSQL, Redis and S3, answers the Kubernetes probes of its YAML
+//! snippet, and the managed services' works against TLS servers of the test's own.
 
 mod support;
 
@@ -12,6 +13,7 @@ use support::{Ran, Server, healthz, temp_dir, write};
 const README: &str = include_str!("../../../README.md");
 const HEADING: &str = "### A typical web app";
 const TASK_QUEUES: &str = "### Task queues";
+const MANAGED_SERVICES: &str = "### Managed services";
 
 /// The first fenced block of `language` in the web app's section.
 fn block(language: &str) -> &'static str {
@@ -245,4 +247,83 @@ fn the_nats_and_mqtt_example_works_against_the_real_brokers() {
     .into();
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(run.stdout, "NatsBackend: working\nMqttBackend: working\n");
+}
+
+#[test]
+fn the_managed_services_example_works_against_tls_servers() {
+    for (service, port) in [
+        ("postgres-tls", 5433),
+        ("mariadb-tls", 3307),
+        ("redis-tls", 6380),
+        ("rabbitmq-tls", 5671),
+        ("memcached-tls", 11212),
+    ] {
+        support::tls::require(service, port);
+    }
+    let ca = support::tls::file("ca.pem");
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "managed.toml",
+        block_in(MANAGED_SERVICES, "toml", 0),
+    );
+    // The private CA stands in for the RDS bundle and, through the system store that
+    // `SSL_CERT_FILE` replaces, for the public roots of the other providers.
+    let vars = [
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:5433/test"),
+        ("REPORTS_DATABASE_URL", "mysql://root@127.0.0.1:3307/test"),
+        ("RDS_CA", ca.as_str()),
+        ("REDIS_URL", "rediss://127.0.0.1:6380"),
+        ("RABBITMQ_URL", "amqps://guest:guest@127.0.0.1:5671/%2f"),
+        ("SITE_ADDR", "127.0.0.1:11212"),
+        ("SSL_CERT_FILE", ca.as_str()),
+    ];
+    let run: Ran = with_env(healthz(dir.path()), &vars)
+        .args(["check", "--config", "managed.toml"])
+        .output()
+        .expect("the binary runs")
+        .into();
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout.lines().count(), 5, "{run:?}");
+    assert!(
+        run.stdout.lines().all(|line| line.ends_with(": working")),
+        "{run:?}"
+    );
+
+    // Trusting another certificate instead, the database check says why in TLS terms.
+    let other = support::tls::file("client.pem");
+    let mut untrusted = vars;
+    untrusted[2].1 = other.as_str();
+    untrusted[6].1 = other.as_str();
+    let run: Ran = with_env(healthz(dir.path()), &untrusted)
+        .args([
+            "check",
+            "--config",
+            "managed.toml",
+            "--check",
+            "DatabaseBackend",
+        ])
+        .output()
+        .expect("the binary runs")
+        .into();
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stdout.starts_with(
+            "DatabaseBackend: unavailable: TLS: certificate not trusted (unknown issuer)"
+        ),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn the_s3_example_on_irsa_validates() {
+    let dir = temp_dir();
+    write(dir.path(), "s3.toml", block_in(MANAGED_SERVICES, "toml", 1));
+    let run: Ran = with_env(healthz(dir.path()), &[("S3_BUCKET", "app-uploads")])
+        .args(["config", "s3.toml"])
+        .output()
+        .expect("the binary runs")
+        .into();
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "s3.toml: ok (1 check)\n", "{run:?}");
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod backends;
+pub(crate) mod tls;
 pub(crate) mod webhook;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -26,6 +27,8 @@ pub(crate) fn healthz(dir: &Path) -> Command {
         "HEALTHZ_DATA_DIR",
         "HEALTHZ_CONFIG",
         "HEALTHZ_BIND",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
     ] {
         command.env_remove(var);
     }

@@ -108,55 +108,38 @@ pub use target::InvalidUrl;
 pub use tcp::TcpConnect;
 
 #[cfg(feature = "celery")]
-#[cfg_attr(docsrs, doc(cfg(feature = "celery")))]
 pub use celery::Celery;
 #[cfg(feature = "disk")]
-#[cfg_attr(docsrs, doc(cfg(feature = "disk")))]
 pub use disk::DiskUsage;
 #[cfg(feature = "dns")]
-#[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
 pub use dns::DnsLookup;
 #[cfg(feature = "http")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http::HttpEndpoint;
 #[cfg(feature = "memcached")]
-#[cfg_attr(docsrs, doc(cfg(feature = "memcached")))]
 pub use memcached::Memcached;
 #[cfg(feature = "memory")]
-#[cfg_attr(docsrs, doc(cfg(feature = "memory")))]
 pub use memory::MemoryUsage;
 #[cfg(feature = "mqtt")]
-#[cfg_attr(docsrs, doc(cfg(feature = "mqtt")))]
 pub use mqtt::Mqtt;
 #[cfg(feature = "mysql")]
-#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 pub use mysql::MySql;
 #[cfg(feature = "nats")]
-#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
 pub use nats::Nats;
 #[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::Postgres;
 #[cfg(feature = "rabbitmq")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rabbitmq")))]
 pub use rabbitmq::RabbitMq;
 #[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{RedisCache, RedisPing};
 #[cfg(feature = "remote")]
-#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub use remote::RemoteHealth;
 #[cfg(feature = "s3")]
-#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
 pub use s3::S3Storage;
 #[cfg(feature = "sqlite")]
-#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::Sqlite;
 #[cfg(feature = "rustls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use tls::{Tls, TlsMode};
 #[cfg(feature = "tls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls_certificate::{Starttls, TlsCertificate};
 
 /// An I/O error as a lower-case phrase without the OS error number, for messages:

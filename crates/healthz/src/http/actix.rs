@@ -27,7 +27,6 @@ use super::mount::Mount;
 /// per worker, share its runs and history.
 #[derive(Debug, Clone)]
 #[must_use]
-#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub struct ActixService {
     endpoint: Arc<Endpoint>,
     mount: Mount,
@@ -57,7 +56,6 @@ impl Endpoint {
     /// # Panics
     ///
     /// Panics if `path` does not start with `/`.
-    #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
     pub fn actix_service(self, path: &str) -> ActixService {
         ActixService {
             endpoint: Arc::new(self),

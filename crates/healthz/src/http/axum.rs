@@ -24,7 +24,6 @@ impl Endpoint {
     /// # Panics
     ///
     /// Panics if `path` does not start with `/`, as axum does for routes.
-    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     pub fn router<S>(self, path: &str) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,

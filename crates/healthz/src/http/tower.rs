@@ -20,7 +20,6 @@ use super::mount::Mount;
 /// history; the service is always ready.
 #[derive(Debug, Clone)]
 #[must_use]
-#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub struct EndpointService {
     endpoint: Arc<Endpoint>,
     mount: Mount,
@@ -51,7 +50,6 @@ impl Endpoint {
     /// # Panics
     ///
     /// Panics if `path` does not start with `/`.
-    #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
     pub fn into_service(self, path: &str) -> EndpointService {
         EndpointService {
             endpoint: Arc::new(self),

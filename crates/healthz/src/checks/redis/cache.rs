@@ -85,7 +85,6 @@ impl RedisCache {
     /// # Ok::<(), healthz::checks::InvalidUrl>(())
     /// ```
     #[cfg(feature = "rustls")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     #[must_use]
     pub fn tls(self, tls: Tls) -> Self {
         Self(self.0.tls(tls))

@@ -53,7 +53,6 @@ impl RedisPing {
     /// Speaks TLS to the server, verified as `tls` says, as
     /// [`RedisCache::tls`](super::RedisCache::tls) does.
     #[cfg(feature = "rustls")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
     #[must_use]
     pub fn tls(self, tls: Tls) -> Self {
         Self(self.0.tls(tls))
