@@ -49,6 +49,7 @@ pub(crate) use diagnostic::ConfigError;
 use diagnostic::Diagnostics;
 pub(crate) use document::Config;
 use interpolate::Env;
+pub(crate) use server::ConnectionLimits;
 
 /// The built-in config: checks that need no server, on a data directory it creates.
 pub(crate) const DEFAULT: &str = include_str!("default.toml");
@@ -86,10 +87,13 @@ pub(crate) fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         }
         return Ok(config);
     };
-    let text = std::fs::read_to_string(file)
+    let bytes = std::fs::read(file)
         .with_context(|| format!("cannot read the config file {}", file.display()))?;
+    let name = file.display().to_string();
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|error| Diagnostics::not_utf8(&name, &bytes, &error))?;
     let base_dir = file.parent().unwrap_or(Path::new(""));
-    Ok(parse(&text, &file.display().to_string(), base_dir, env)?)
+    Ok(parse(text, &name, base_dir, env)?)
 }
 
 /// Parses and validates a config; `file` names it in errors, relative paths in it are

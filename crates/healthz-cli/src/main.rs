@@ -16,6 +16,7 @@ mod notify;
 mod probe;
 mod runtime;
 mod serve;
+mod throttle;
 
 use std::process::ExitCode;
 

@@ -3,8 +3,15 @@
 //! The shutdown follows what Kubernetes and load balancers expect: at the signal the
 //! `ready` group starts failing (`shutting down`) while the server keeps answering, so
 //! that traffic moves elsewhere; after `[server] drain` the server stops accepting
-//! connections, finishes the requests in flight and exits 0. A second signal ends the
-//! drain at once.
+//! connections, finishes the requests in flight and exits 0, closing whatever is left
+//! after `[server] shutdown-timeout`. A second signal ends the drain at once.
+//!
+//! The connections are the [`accept`] loop's: each one is served by hyper in
+//! [`connection`], within the limits of [`open`].
+
+mod accept;
+mod connection;
+mod open;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -67,10 +74,8 @@ async fn serve(config: Config, bind: SocketAddr) -> anyhow::Result<()> {
     println!("healthz listening on http://{addr}{}", config.path);
     tracing::info!(%addr, path = %config.path, checks = config.checks.len(), "listening");
     let app = app(config.endpoint, &config.path, config.probes);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(drain(signals, registry, config.drain))
-        .await
-        .context("the server failed")?;
+    let stop = drain(signals, registry, config.drain);
+    accept::serve(listener, app, config.connections, stop).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -306,7 +306,7 @@ fn every_backend_kind_rule_names_the_file_line_and_key() {
         4,
         "addr",
     );
-    // URLs and addresses the library cannot use, their password masked.
+    // URLs and addresses the library cannot use, never shown.
     for (kind, key, value) in [
         ("postgres", "url", "mysql://app:hunter2@db/x"),
         ("mysql", "url", "mysql://app:hunter2@db:port/x"),
@@ -318,8 +318,8 @@ fn every_backend_kind_rule_names_the_file_line_and_key() {
     ] {
         let text = format!("[[check]]\nkind = \"{kind}\"\n{key} = \"{value}\"\n");
         let message = assert_error(&text, 3, key);
-        assert!(message.contains(":***@"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
+        assert!(!message.contains(value), "{message}");
     }
     let endpoint = assert_error(
         "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"s3.example.com\"\n",
@@ -327,7 +327,7 @@ fn every_backend_kind_rule_names_the_file_line_and_key() {
         "endpoint",
     );
     assert!(
-        endpoint.contains("invalid URL `s3.example.com`"),
+        endpoint.contains("invalid URL: ") && !endpoint.contains("s3.example.com"),
         "{endpoint}"
     );
     // Values.
@@ -432,8 +432,8 @@ fn every_broker_kind_rule_names_the_file_line_and_key() {
     ] {
         let text = format!("[[check]]\nkind = \"{kind}\"\nurl = \"{value}\"\n");
         let message = assert_error(&text, 3, "url");
-        assert!(message.contains(":***@"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
+        assert!(!message.contains(value), "{message}");
     }
 }
 
@@ -543,4 +543,19 @@ fn an_interpolated_secret_never_appears_in_an_error() {
         assert!(run.stderr.contains("***"), "{run:?}");
         assert!(run.stderr.starts_with("healthz: health.toml:"), "{run:?}");
     }
+}
+
+#[test]
+fn a_config_that_is_not_utf8_is_an_error_at_its_line() {
+    let dir = temp_dir();
+    let mut bytes = b"[server]\nbind = \"127.0.0.1:8000\"\n# caf".to_vec();
+    // Latin-1 "é": a file saved in another encoding.
+    bytes.extend_from_slice(b"\xe9\n");
+    std::fs::write(dir.path().join("health.toml"), bytes).unwrap();
+    let run = ran(dir.path(), &["config", "health.toml"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "healthz: health.toml:3: not valid UTF-8; save the file as UTF-8\n"
+    );
 }

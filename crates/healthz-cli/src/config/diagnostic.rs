@@ -130,7 +130,7 @@ impl<'a> Diagnostics<'a> {
     pub(super) fn error(&self, span: Range<usize>, message: impl fmt::Display) -> ConfigError {
         ConfigError {
             file: self.file.to_owned(),
-            line: Some(line_of(self.source, span.start)),
+            line: Some(line_of(self.source.as_bytes(), span.start)),
             message: message.to_string(),
         }
     }
@@ -183,8 +183,18 @@ impl<'a> Diagnostics<'a> {
         }
         ConfigError {
             file: file.to_owned(),
-            line: span.map(|span| line_of(source, span.start)),
+            line: span.map(|span| line_of(source.as_bytes(), span.start)),
             message,
+        }
+    }
+
+    /// A file that is not UTF-8, at the line of its first invalid byte; the bytes
+    /// are not shown, since they may be a secret in another encoding.
+    pub(super) fn not_utf8(file: &str, bytes: &[u8], error: &std::str::Utf8Error) -> ConfigError {
+        ConfigError {
+            file: file.to_owned(),
+            line: Some(line_of(bytes, error.valid_up_to())),
+            message: "not valid UTF-8; save the file as UTF-8".to_owned(),
         }
     }
 
@@ -318,9 +328,9 @@ fn without_value(message: &str) -> String {
 }
 
 /// The 1-based line holding byte `offset`.
-fn line_of(source: &str, offset: usize) -> usize {
+fn line_of(source: &[u8], offset: usize) -> usize {
     let offset = offset.min(source.len());
-    source.as_bytes()[..offset]
+    source[..offset]
         .iter()
         .filter(|&&byte| byte == b'\n')
         .count()
@@ -399,9 +409,9 @@ mod tests {
 
     #[test]
     fn lines_are_counted_from_one() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 99), 3);
+        assert_eq!(line_of(b"a\nb\nc", 0), 1);
+        assert_eq!(line_of(b"a\nb\nc", 2), 2);
+        assert_eq!(line_of(b"a\nb\nc", 99), 3);
     }
 
     #[test]

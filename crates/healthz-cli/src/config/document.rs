@@ -15,7 +15,7 @@ use super::check::{self, Added};
 use super::diagnostic::{ConfigError, Diagnostics};
 use super::interpolate::Env;
 use super::notify::{self, Declared};
-use super::server::{Server, ServerKeys};
+use super::server::{ConnectionLimits, Server, ServerKeys};
 use super::table::{Table, names_of};
 use crate::notify::Target;
 
@@ -38,6 +38,8 @@ pub(crate) struct Config {
     pub(crate) expected_dirs: Vec<PathBuf>,
     /// `server.drain`: how long `ready` fails before the server stops.
     pub(crate) drain: Duration,
+    /// The `[server]` keys that limit connections and bound the shutdown.
+    pub(crate) connections: ConnectionLimits,
     /// `server.probes`: whether `/livez`, `/readyz` and `/startupz` are served.
     pub(crate) probes: bool,
     /// The notification targets.
@@ -168,6 +170,7 @@ pub(super) fn build(
             .collect(),
         checks: checks.into_iter().map(|check| check.name).collect(),
         drain: server.drain,
+        connections: server.connections,
         probes: server.probes,
         notify: targets
             .into_iter()

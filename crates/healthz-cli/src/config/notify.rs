@@ -21,7 +21,7 @@ use super::diagnostic::{ConfigError, Diagnostics, REDACTED};
 use super::interpolate::Env;
 use super::registrar::{Naming, Registrar};
 use super::table::{Table, names_of};
-use super::values::{Url, non_empty, positive_duration_up_to, within};
+use super::values::{Url, invalid_url, non_empty, positive_duration_up_to, within};
 use crate::notify::{
     DEFAULT_TIMEOUT, DEFAULT_TRIES, Delivery, DeliveryCheck, Format, Header, Target,
 };
@@ -209,16 +209,8 @@ fn url(
         },
     };
     parsed
-        .map(|uri| (uri, shown_url.clone()))
-        .map_err(|problem| {
-            // A Slack URL that has no host to show is not shown at all.
-            let shown = if diagnostics.is_interpolated(&url.span()) || shown_url == REDACTED {
-                REDACTED.to_owned()
-            } else {
-                format!("`{shown_url}`")
-            };
-            diagnostics.invalid(url.span(), format!("invalid URL {shown}: {problem}"))
-        })
+        .map(|uri| (uri, shown_url))
+        .map_err(|problem| invalid_url(diagnostics, url.span(), "URL", text, problem))
 }
 
 /// `header` and its value from the variable `header-value-env` names: both or neither.
@@ -352,32 +344,32 @@ mod tests {
         );
         assert_eq!(
             error(&notify("kind = \"webhook\"\nurl = \"ftp://h/x\"\n")),
-            "health.toml:6: notify #1 (webhook): `url`: invalid URL `ftp://h/x`: it must start with http:// or https://"
+            "health.toml:6: notify #1 (webhook): `url`: invalid URL: it must start with http:// or https://"
         );
         assert_eq!(
             error(&notify(
                 "kind = \"webhook\"\nurl = \"http://user:hunter2@h/x\"\n"
             )),
-            "health.toml:6: notify #1 (webhook): `url`: invalid URL `http://user:***@h/x`: credentials in the URL are not supported; use `header` and `header-value-env`"
+            "health.toml:6: notify #1 (webhook): `url`: invalid URL: credentials in the URL are not supported; use `header` and `header-value-env`"
         );
         assert_eq!(
             error(&notify(
                 "kind = \"slack\"\nurl = \"hooks.slack.com/services/T0/B0/hunter2\"\n"
             )),
-            "health.toml:6: notify #1 (slack): `url`: invalid URL ***: it must start with http:// or https://"
+            "health.toml:6: notify #1 (slack): `url`: invalid URL: it must start with http:// or https://"
         );
         assert_eq!(
             error(&notify(
                 "kind = \"slack\"\nurl = \"https:///services/T0/B0/hunter2\"\n"
             )),
-            "health.toml:6: notify #1 (slack): `url`: invalid URL `https:///***`: it is not a URL"
+            "health.toml:6: notify #1 (slack): `url`: invalid URL: it is not a URL"
         );
         assert_eq!(
             error_with(
                 &notify("kind = \"slack\"\nurl = \"${SLACK_URL}\"\n"),
                 &[("SLACK_URL", "https://hooks.slack.com/services/hunter2 x")]
             ),
-            "health.toml:6: notify #1 (slack): `url`: invalid URL ***: it is not a URL"
+            "health.toml:6: notify #1 (slack): `url`: invalid URL: it is not a URL"
         );
         assert_eq!(
             error(&notify(&format!("kind = \"webhook\"\n{url}name = \"\"\n"))),

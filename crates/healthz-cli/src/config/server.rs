@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::diagnostic::{ConfigError, Diagnostics};
-use super::values::{duration, duration_up_to, non_empty, within};
+use super::values::{duration_up_to, non_empty, positive_duration_up_to, within};
 use crate::bind;
 
 /// `bind` unless the file sets it.
@@ -26,6 +26,30 @@ const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 /// The longest `drain`: Kubernetes kills a pod 30 s after SIGTERM unless told
 /// otherwise, and no orchestrator waits for hours.
 const LONGEST_DRAIN: Duration = Duration::from_secs(60 * 60);
+/// The longest `max-age`: a health result cached for longer than an hour is no longer
+/// news, and a value of years is a slip that clients would obey.
+const LONGEST_MAX_AGE: Duration = Duration::from_secs(60 * 60);
+/// `header-timeout` unless the file sets it: a probe sends its request in one packet
+/// as soon as it connects, and a client that takes longer is slow or hostile.
+const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// `idle-timeout` unless the file sets it.
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// `keepalive` unless the file sets it: a peer that vanished (a crashed client, a
+/// dropped NAT entry) is noticed within about two minutes rather than Linux's two
+/// hours.
+const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(60);
+/// `max-connections` unless the file sets it: far more than the probes, load
+/// balancers and scrapers of one service open, and below the 1024 file descriptors
+/// many systems give a process.
+const DEFAULT_MAX_CONNECTIONS: usize = 1000;
+/// `shutdown-timeout` unless the file sets it: well inside the 30 s Kubernetes waits
+/// after SIGTERM, with the default `drain` of 5 s before it.
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest of the connection timeouts and of `keepalive`: a connection kept for
+/// hours against a client that sends nothing is what they exist to prevent.
+const LONGEST_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// The most `max-connections`.
+const MOST_CONNECTIONS: usize = 1_000_000;
 
 /// The keys of `[server]`.
 #[derive(Debug, Default, Deserialize)]
@@ -41,11 +65,97 @@ pub(super) struct ServerKeys {
     tokens: Option<Spanned<Vec<Spanned<Secret>>>>,
     unauthorized: Option<Spanned<String>>,
     drain: Option<Spanned<String>>,
+    shutdown_timeout: Option<Spanned<String>>,
+    header_timeout: Option<Spanned<String>>,
+    idle_timeout: Option<Spanned<String>>,
+    keepalive: Option<Spanned<String>>,
+    max_connections: Option<Spanned<usize>>,
     probes: Option<bool>,
     service: Option<Spanned<String>>,
     version: Option<Spanned<String>>,
     release_id: Option<Spanned<String>>,
     description: Option<Spanned<String>>,
+}
+
+/// What `serve` allows each connection, and how long it waits for them at the end:
+/// the keys that keep slow, idle and vanished clients from holding the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConnectionLimits {
+    /// `header-timeout`: how long a client has to send a request's headers, counted
+    /// from the moment the server waits for them (the connection opened, or the
+    /// previous response went out); the connection is closed after it.
+    pub(crate) header_timeout: Duration,
+    /// `idle-timeout`: how long a connection may go without a byte read or written
+    /// while no request of its is being answered (a client that stops reading its
+    /// response, a body that never ends); it is closed after it.
+    pub(crate) idle_timeout: Duration,
+    /// `keepalive`: how long a connection may be silent before TCP keepalive probes
+    /// ask whether its peer is still there; `None` sends none.
+    pub(crate) keepalive: Option<Duration>,
+    /// `max-connections`: how many connections are open at once, at most.
+    pub(crate) max_connections: usize,
+    /// `shutdown-timeout`: how long, after it stops accepting, the server waits for
+    /// the requests in flight before it closes the connections left.
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            keepalive: Some(DEFAULT_KEEPALIVE),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// Validates the keys of `[server]` that set the limits.
+    ///
+    /// # Errors
+    ///
+    /// Returns the first invalid value, located at its key.
+    fn validate(keys: &ServerKeys, diagnostics: &Diagnostics<'_>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let timeout = |value: &Option<Spanned<String>>, default| {
+            value
+                .as_ref()
+                .map(|value| {
+                    positive_duration_up_to(value, LONGEST_CONNECTION_TIMEOUT, diagnostics)
+                })
+                .transpose()
+                .map(|value| value.unwrap_or(default))
+        };
+        let keepalive = match &keys.keepalive {
+            // "0s" turns it off, as in most servers' settings.
+            Some(value) => Some(duration_up_to(
+                value,
+                LONGEST_CONNECTION_TIMEOUT,
+                diagnostics,
+            )?)
+            .filter(|keepalive| !keepalive.is_zero()),
+            None => defaults.keepalive,
+        };
+        Ok(Self {
+            header_timeout: timeout(&keys.header_timeout, defaults.header_timeout)?,
+            idle_timeout: timeout(&keys.idle_timeout, defaults.idle_timeout)?,
+            keepalive,
+            max_connections: keys
+                .max_connections
+                .as_ref()
+                .map(|value| within(value, 1..=MOST_CONNECTIONS, diagnostics))
+                .transpose()?
+                .unwrap_or(defaults.max_connections),
+            shutdown_timeout: keys
+                .shutdown_timeout
+                .as_ref()
+                .map(|value| duration_up_to(value, LONGEST_CONNECTION_TIMEOUT, diagnostics))
+                .transpose()?
+                .unwrap_or(defaults.shutdown_timeout),
+        })
+    }
 }
 
 /// `[server]`, validated.
@@ -66,6 +176,8 @@ pub(super) struct Server {
     pub(super) unauthorized: Unauthorized,
     /// How long `ready` fails before the server stops, after a shutdown signal.
     pub(super) drain: Duration,
+    /// How the server treats its connections.
+    pub(super) connections: ConnectionLimits,
     /// Whether `/livez`, `/readyz` and `/startupz` serve the three groups too.
     pub(super) probes: bool,
     /// The service's name, which notifications carry.
@@ -129,7 +241,7 @@ impl Server {
         let max_age = keys
             .max_age
             .as_ref()
-            .map(|max_age| duration(max_age, diagnostics))
+            .map(|max_age| duration_up_to(max_age, LONGEST_MAX_AGE, diagnostics))
             .transpose()?;
         let history = keys
             .history
@@ -166,6 +278,7 @@ impl Server {
             .map(|drain| duration_up_to(drain, LONGEST_DRAIN, diagnostics))
             .transpose()?
             .unwrap_or(DEFAULT_DRAIN);
+        let connections = ConnectionLimits::validate(keys, diagnostics)?;
         let text = |value: &Option<Spanned<String>>| {
             value
                 .as_ref()
@@ -197,6 +310,7 @@ impl Server {
             tokens,
             unauthorized,
             drain,
+            connections,
             probes: keys.probes.unwrap_or(false),
             service,
             info,

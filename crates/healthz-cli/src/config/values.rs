@@ -7,14 +7,14 @@
 //! validation error.
 
 use std::fmt;
-use std::ops::RangeInclusive;
+use std::ops::{Range, RangeInclusive};
 use std::time::Duration;
 
 use healthz::redact::redact_url;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::diagnostic::{ConfigError, Diagnostics};
+use super::diagnostic::{ConfigError, Diagnostics, REDACTED};
 
 /// A URL that may hold a password: `Debug` shows it with the password masked, so that
 /// the structs holding one can derive `Debug`.
@@ -33,6 +33,42 @@ impl fmt::Debug for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&redact_url(&self.0), f)
     }
+}
+
+/// An invalid URL or address (`noun`) at `span`, whose text is `value`: the error
+/// names the key and says why, with the shape expected, and never shows the value.
+///
+/// A URL's redacted form is not safe to show either: redaction finds a password only
+/// where a URL keeps it, and a libpq keyword string (`host=db password=…`), a URL
+/// without a scheme or a user name that is itself a key is not such a URL. The
+/// reason is shown with every part of it that quotes the value masked, and with the
+/// value itself masked if it came from `${VAR}`.
+pub(super) fn invalid_url(
+    diagnostics: &Diagnostics<'_>,
+    span: Range<usize>,
+    noun: &str,
+    value: &str,
+    reason: &str,
+) -> ConfigError {
+    let reason = mask_quoted(&diagnostics.redact(&span, reason), value);
+    diagnostics.invalid(span, format!("invalid {noun}: {reason}"))
+}
+
+/// `text` with every `quoted` part that comes from `value` replaced by `***`.
+fn mask_quoted(text: &str, value: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 0 {
+            out.push_str(part);
+        } else if !part.is_empty() && value.contains(part) {
+            out.push_str(REDACTED);
+        } else {
+            out.push('`');
+            out.push_str(part);
+            out.push('`');
+        }
+    }
+    out
 }
 
 /// A humantime duration (`2s`, `1500ms`, `1m 30s`).
@@ -139,6 +175,20 @@ pub(super) fn non_empty<'v>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_parts_are_masked() {
+        let value = "memcache://cache:hunter2";
+        assert_eq!(
+            mask_quoted("`hunter2` is not a port number", value),
+            "*** is not a port number"
+        );
+        assert_eq!(
+            mask_quoted("use `secret-access-key`, not `cache`", value),
+            "use `secret-access-key`, not ***"
+        );
+        assert_eq!(mask_quoted("no quotes", value), "no quotes");
+    }
 
     #[test]
     fn urls_are_masked_in_debug_output() {

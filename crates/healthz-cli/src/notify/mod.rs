@@ -13,7 +13,7 @@
 //!   format, retried with backoff, with `min-interval` [coalescing](coalesce) a
 //!   flapping check's changes.
 //! - How deliveries go is reported by a check of each target's ([`status`]),
-//!   `Notifications[<target>]`, and logged at most once a minute ([`throttle`]).
+//!   `Notifications[<target>]`, and logged at most once a minute ([`Throttle`]).
 //!
 //! The [`target`]s are built by the config; `check` never sends notifications.
 
@@ -23,7 +23,6 @@ mod payload;
 mod queue;
 mod status;
 mod target;
-mod throttle;
 mod worker;
 
 use std::sync::Arc;
@@ -37,7 +36,8 @@ use payload::Event;
 use queue::Queue;
 pub(crate) use status::{Delivery, DeliveryCheck};
 pub(crate) use target::{DEFAULT_TIMEOUT, DEFAULT_TRIES, Format, Header, Target};
-use throttle::Throttle;
+
+use crate::throttle::Throttle;
 
 /// How many events wait for a target at most: enough for every check of a large
 /// config to change state twice while a webhook times out.

@@ -19,7 +19,7 @@ use super::payload::{self, Event};
 use super::queue::Queue;
 use super::status::Failure;
 use super::target::Target;
-use super::throttle::Throttle;
+use crate::throttle::Throttle;
 
 /// The wait before the second try; each later wait doubles it.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);

@@ -14,7 +14,7 @@ use healthz::Secret;
 use healthz::checks::InvalidUrl;
 use toml::Spanned;
 
-use crate::config::diagnostic::{ConfigError, Diagnostics, REDACTED};
+use crate::config::diagnostic::{ConfigError, Diagnostics};
 use crate::config::values::{self, Url};
 
 /// The check being built: where its errors go, where its relative paths start, and
@@ -117,8 +117,7 @@ impl<'a> Context<'a> {
     }
 
     /// What a library constructor makes of a URL or an address (`noun`), its error
-    /// located at the key and shown without a password: the library redacts the URL
-    /// and its reason, and an interpolated value is not shown at all.
+    /// located at the key without the value: see [`values::invalid_url`].
     fn built<T>(
         &self,
         noun: &str,
@@ -126,16 +125,8 @@ impl<'a> Context<'a> {
         text: &str,
         build: impl FnOnce(&str) -> Result<T, InvalidUrl>,
     ) -> Result<T, ConfigError> {
-        build(text).map_err(|error| {
-            let (shown, reason) = if self.diagnostics.is_interpolated(&span) {
-                // The reason may quote a part of the value (`x` is not a port number).
-                let reason = mask_quoted(&self.diagnostics.redact(&span, &error.reason), text);
-                (REDACTED.to_owned(), reason)
-            } else {
-                (format!("`{}`", error.url), error.reason)
-            };
-            self.invalid(span, format!("invalid {noun} {shown}: {reason}"))
-        })
+        build(text)
+            .map_err(|error| values::invalid_url(self.diagnostics, span, noun, text, &error.reason))
     }
 
     /// A path, resolved against the config file's directory.
@@ -153,41 +144,5 @@ impl<'a> Context<'a> {
             return Err(self.invalid(value.span(), "must not be empty"));
         }
         Ok(secret.clone())
-    }
-}
-
-/// `text` with every `quoted` part that comes from `value` replaced by `***`.
-fn mask_quoted(text: &str, value: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, part) in text.split('`').enumerate() {
-        if i % 2 == 0 {
-            out.push_str(part);
-        } else if !part.is_empty() && value.contains(part) {
-            out.push_str(REDACTED);
-        } else {
-            out.push('`');
-            out.push_str(part);
-            out.push('`');
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_parts_are_masked() {
-        let value = "memcache://cache:hunter2";
-        assert_eq!(
-            mask_quoted("`hunter2` is not a port number", value),
-            "*** is not a port number"
-        );
-        assert_eq!(
-            mask_quoted("use `secret-access-key`, not `cache`", value),
-            "use `secret-access-key`, not ***"
-        );
-        assert_eq!(mask_quoted("no quotes", value), "no quotes");
     }
 }

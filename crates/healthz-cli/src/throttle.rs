@@ -1,6 +1,7 @@
 //! Rate-limited log lines: [`Throttle`] lets one line through per period and counts
 //! the ones it held back, so that a webhook that is down for a day logs a line a
-//! minute, not one per state change.
+//! minute, not one per state change, and a server out of file descriptors logs one
+//! a minute, not one per failed `accept`.
 
 use std::time::Duration;
 
@@ -11,13 +12,13 @@ const LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// One log line per period.
 #[derive(Debug)]
-pub(super) struct Throttle {
+pub(crate) struct Throttle {
     last: Option<Instant>,
     suppressed: u64,
 }
 
 impl Throttle {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             last: None,
             suppressed: 0,
@@ -26,7 +27,7 @@ impl Throttle {
 
     /// Whether a line may be logged at `now`: `Some` with how many were held back
     /// since the last one, or `None` (and one more held back).
-    pub(super) fn allow(&mut self, now: Instant) -> Option<u64> {
+    pub(crate) fn allow(&mut self, now: Instant) -> Option<u64> {
         match self.last {
             Some(last) if now < last + LOG_EVERY => {
                 self.suppressed += 1;
