@@ -42,7 +42,10 @@ pub fn config(text: &str) {
         }
         Err(error) => error.to_string(),
     };
-    assert!(!error.contains('\n'), "an error of more than one line: {error:?}");
+    assert!(
+        !error.contains('\n'),
+        "an error of more than one line: {error:?}"
+    );
     let rest = error
         .strip_prefix(FILE)
         .and_then(|rest| rest.strip_prefix(':'))

@@ -9,10 +9,7 @@ use proptest::prelude::*;
 
 /// Any text, control and bidi characters included.
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>(),
-        "[ -~\\t\\r\\n\u{1b}\u{202e}\u{85}é]{0,40}",
-    ]
+    prop_oneof![any::<String>(), "[ -~\\t\\r\\n\u{1b}\u{202e}\u{85}é]{0,40}"]
 }
 
 /// One `Accept` item: a media range (or something like one) with parameters.
@@ -38,10 +35,12 @@ fn media_range() -> impl Strategy<Value = String> {
         Just("charset=utf-8".to_owned()),
         "[a-zA-Z]{0,3}=?[ -~]{0,4}",
     ];
-    (media_type, prop::collection::vec(parameter, 0..3))
-        .prop_map(|(media_type, parameters)| {
-            std::iter::once(media_type).chain(parameters).collect::<Vec<_>>().join(";")
-        })
+    (media_type, prop::collection::vec(parameter, 0..3)).prop_map(|(media_type, parameters)| {
+        std::iter::once(media_type)
+            .chain(parameters)
+            .collect::<Vec<_>>()
+            .join(";")
+    })
 }
 
 /// A `?format=` value: a known one in any case, or anything.
@@ -84,11 +83,7 @@ fn sub_path() -> impl Strategy<Value = String> {
 
 /// Text for a part of a URL, delimiters and `%` included.
 fn url_part() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-zA-Z0-9]{0,8}",
-        "[a-zA-Z0-9:@/?#%&=;*. -]{0,12}",
-        text(),
-    ]
+    prop_oneof!["[a-zA-Z0-9]{0,8}", "[a-zA-Z0-9:@/?#%&=;*. -]{0,12}", text()]
 }
 
 proptest! {
@@ -163,8 +158,8 @@ mod remote {
         );
         let health_json = (status(), checks)
             .prop_map(|(status, checks)| json!({ "status": status, "checks": checks }));
-        let seed = prop::collection::btree_map(text(), status(), 0..4)
-            .prop_map(|checks| json!(checks));
+        let seed =
+            prop::collection::btree_map(text(), status(), 0..4).prop_map(|checks| json!(checks));
         prop_oneof![health_json, seed]
     }
 
@@ -235,7 +230,9 @@ mod memcached {
         prop_oneof![
             Just("STORED\r\n".to_owned()),
             Just("NOT_STORED\r\n".to_owned()),
-            Just(format!("VALUE {MEMCACHED_KEY} 0 32\r\n{MEMCACHED_VALUE}\r\n")),
+            Just(format!(
+                "VALUE {MEMCACHED_KEY} 0 32\r\n{MEMCACHED_VALUE}\r\n"
+            )),
             "VALUE [a-z:0-9]{0,8} [0-9]{1,3} [0-9]{1,12}\r\n".prop_map(String::from),
             Just("END\r\n".to_owned()),
             Just("DELETED\r\n".to_owned()),
