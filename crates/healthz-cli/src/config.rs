@@ -102,7 +102,12 @@ pub(crate) fn load(file: Option<&Path>) -> anyhow::Result<Config> {
 /// # Errors
 ///
 /// Returns the first [`ConfigError`] in the file.
-fn parse(text: &str, file: &str, base_dir: &Path, env: Env<'_>) -> Result<Config, ConfigError> {
+pub(crate) fn parse(
+    text: &str,
+    file: &str,
+    base_dir: &Path,
+    env: Env<'_>,
+) -> Result<Config, ConfigError> {
     let mut tree = DeTable::parse(text).map_err(|error| Diagnostics::syntax(file, text, &error))?;
     let (interpolated, failure) = match interpolate::document(tree.get_mut(), env) {
         Ok(interpolated) => (interpolated, None),

@@ -69,6 +69,9 @@ mod blocking;
 mod check;
 pub mod checks;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod observe;
 pub mod redact;

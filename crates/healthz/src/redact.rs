@@ -87,10 +87,13 @@ pub fn redact_url(url: &str) -> String {
     }
     // No `@` in the authority, but one further on, and the authority is not
     // `host:port`: most likely a password holding an unencoded `/`, `?` or `#`. The URL
-    // is unparsable, so mask everything up to the last `@`.
-    let port_like = authority
-        .rsplit_once(':')
-        .is_none_or(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()));
+    // is unparsable, so mask everything up to the last `@`. A host and a port are both
+    // there in `host:port`: `:123` and `user:` are the start of a userinfo (as in
+    // `redis://:123/4@cache`). Only `user:123/4@host` cannot be told from
+    // `host:123/path@x`, a valid URL, and is kept as it is.
+    let port_like = authority.rsplit_once(':').is_none_or(|(host, port)| {
+        !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+    });
     match rest.rfind('@') {
         Some(at) if !port_like => format!("{prefix}{MASK}{}", redact_tail(&rest[at..])),
         _ => format!("{prefix}{}", redact_tail(rest)),
@@ -389,6 +392,11 @@ mod tests {
         );
         // `host:port` followed by an `@` in the path is a valid URL.
         assert_eq!(redact_url("http://h:80/a@b"), "http://h:80/a@b");
+        // Found by the fuzz target `redact`: an empty user or password before the
+        // delimiter is no `host:port`, and the password after it was left whole.
+        assert_eq!(redact_url("postgres://:/A@a"), "postgres://***@a");
+        assert_eq!(redact_url("redis://:123/45@cache/0"), "redis://***@cache/0");
+        assert_eq!(redact_url("amqp://guest:?x#y@rabbit"), "amqp://***@rabbit");
         // Without a scheme, `user:password@` still is masked.
         assert_eq!(redact_url("user:secret@host:5432"), "user:***@host:5432");
     }

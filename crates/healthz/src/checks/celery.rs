@@ -252,6 +252,41 @@ impl HealthCheck for Celery {
     }
 }
 
+/// The ticket of the broadcast that [`judge_redis_replies`] reads replies to.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) const FUZZ_TICKET: &str = "5b8f0e9c-4e7a-4d2b-9a3f-0c1d2e3f4a5b";
+
+/// The verdict on `replies` as kombu's Redis transport stores them, read the way the
+/// check reads them until it has what it waits for (`min_workers` workers consuming
+/// `queues`), as answers to a broadcast with the ticket [`FUZZ_TICKET`]: what workers
+/// can make the check say, for the fuzz targets and property tests.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn judge_redis_replies(
+    replies: &[&[u8]],
+    min_workers: usize,
+    queues: &[String],
+) -> CheckResult {
+    let window = Duration::from_secs(1);
+    let method = if queues.is_empty() {
+        "ping"
+    } else {
+        "active_queues"
+    };
+    let mut broadcast = Broadcast::new("celery", method, window);
+    broadcast.ticket = FUZZ_TICKET.to_owned();
+    let mut tally = Tally::new(min_workers, queues);
+    for raw in replies {
+        if tally.is_complete() {
+            break;
+        }
+        protocol::Reply::from_redis_envelope(raw)
+            .map_err(Failure::Unexpected)
+            .and_then(|reply| tally.record(&broadcast, &reply))
+            .map_err(|failure| failure.into_check_error(&Redactor::default()))?;
+    }
+    tally.verdict(window)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::io;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use super::InvalidUrl;
@@ -199,6 +199,29 @@ impl Failure {
 async fn round_trip(conn: &mut BufReader<Stream>) -> Result<(), Failure> {
     let key = format!("healthz:{:032x}", fastrand::u128(..));
     let value = format!("{:032x}", fastrand::u128(..));
+    exchange(conn, &key, &value).await
+}
+
+/// The verdict on the server's replies to the probe of `key` and `value` over
+/// `stream`: the check's whole reading of a server, for the fuzz targets and property
+/// tests, which play the server.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) async fn probe_over<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    key: &str,
+    value: &str,
+) -> CheckResult {
+    exchange(&mut BufReader::new(stream), key, value)
+        .await
+        .map_err(Failure::into_check_error)
+}
+
+/// Sends the probe of `key` and `value` and judges the three replies.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut BufReader<S>,
+    key: &str,
+    value: &str,
+) -> Result<(), Failure> {
     let commands = format!(
         "add {key} 0 {ttl} {len}\r\n{value}\r\nget {key}\r\ndelete {key}\r\n",
         ttl = PROBE_TTL.as_secs(),
@@ -212,7 +235,7 @@ async fn round_trip(conn: &mut BufReader<Stream>) -> Result<(), Failure> {
 
     // Every reply is read before judging any, so the connection stays in step.
     let added = read_line(conn).await?;
-    let read = read_value(conn, &key).await?;
+    let read = read_value(conn, key).await?;
     let deleted = read_line(conn).await?;
 
     match added.as_str() {
@@ -254,7 +277,7 @@ fn server_or_unexpected(command: &str, line: &str) -> Failure {
 }
 
 /// One reply line, without its `\r\n`.
-async fn read_line(conn: &mut BufReader<Stream>) -> Result<String, Failure> {
+async fn read_line<S: AsyncRead + Unpin>(conn: &mut BufReader<S>) -> Result<String, Failure> {
     let mut line = Vec::new();
     (&mut *conn)
         .take(MAX_LINE)
@@ -278,7 +301,10 @@ async fn read_line(conn: &mut BufReader<Stream>) -> Result<String, Failure> {
 
 /// The reply to `get key`: `VALUE key flags bytes\r\n<bytes>\r\nEND\r\n`, or `END\r\n`
 /// when the key is missing.
-async fn read_value(conn: &mut BufReader<Stream>, key: &str) -> Result<Option<Vec<u8>>, Failure> {
+async fn read_value<S: AsyncRead + Unpin>(
+    conn: &mut BufReader<S>,
+    key: &str,
+) -> Result<Option<Vec<u8>>, Failure> {
     let header = read_line(conn).await?;
     if header == "END" {
         return Ok(None);

@@ -48,7 +48,7 @@ mod tcp;
 #[cfg(any(feature = "rabbitmq", feature = "celery"))]
 mod amqp;
 #[cfg(feature = "celery")]
-mod celery;
+pub(crate) mod celery;
 #[cfg(feature = "disk")]
 mod disk;
 #[cfg(feature = "dns")]
@@ -67,7 +67,7 @@ mod http_client;
 ))]
 mod kept;
 #[cfg(feature = "memcached")]
-mod memcached;
+pub(crate) mod memcached;
 #[cfg(feature = "memory")]
 mod memory;
 #[cfg(feature = "mqtt")]
@@ -85,7 +85,7 @@ mod redis;
 #[cfg(any(feature = "redis", feature = "celery"))]
 mod redis_client;
 #[cfg(feature = "remote")]
-mod remote;
+pub(crate) mod remote;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(any(feature = "postgres", feature = "mysql"))]

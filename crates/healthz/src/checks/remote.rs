@@ -147,30 +147,37 @@ impl HealthCheck for RemoteHealth {
             )));
         }
         let body = read_body(response.into_body(), MAX_BODY).await?;
-        let report = match media_type.as_deref() {
-            Some("application/health+json") => parse_health_json(&body),
-            Some("application/json") => parse_json(&body, status),
-            other => {
-                return Err(CheckError::unexpected_result(format!(
-                    "{} answered {} with {}, not application/health+json or application/json",
-                    self.shown(),
-                    status.as_u16(),
-                    other.unwrap_or("no Content-Type")
-                )));
-            }
-        }
-        .map_err(|why| {
-            CheckError::unexpected_result(format!(
-                "cannot read the health report of {}: {why}",
-                self.shown()
-            ))
-        })?;
-        report.verdict(status, &self.shown())
+        judge(status, media_type.as_deref(), &body, &self.shown())
     }
 
     fn identifier(&self) -> Cow<'static, str> {
         Cow::Borrowed("RemoteHealth")
     }
+}
+
+/// The verdict on a remote endpoint's answer: its status, the essence of its
+/// `Content-Type` (lower case) and its body; `shown` names the endpoint in messages.
+pub(crate) fn judge(
+    status: StatusCode,
+    media_type: Option<&str>,
+    body: &[u8],
+    shown: &str,
+) -> CheckResult {
+    let report = match media_type {
+        Some("application/health+json") => parse_health_json(body),
+        Some("application/json") => parse_json(body, status),
+        other => {
+            return Err(CheckError::unexpected_result(format!(
+                "{shown} answered {} with {}, not application/health+json or application/json",
+                status.as_u16(),
+                other.unwrap_or("no Content-Type")
+            )));
+        }
+    }
+    .map_err(|why| {
+        CheckError::unexpected_result(format!("cannot read the health report of {shown}: {why}"))
+    })?;
+    report.verdict(status, shown)
 }
 
 /// A remote check's status, as the draft names them.

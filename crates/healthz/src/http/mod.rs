@@ -8,8 +8,8 @@
 
 mod auth;
 mod endpoint;
-mod negotiate;
-mod query;
+pub(crate) mod negotiate;
+pub(crate) mod query;
 
 #[cfg(any(feature = "actix", feature = "tower"))]
 mod mount;

@@ -8,18 +8,18 @@ use crate::selection::{Selection, WELL_KNOWN_GROUPS};
 
 /// The query parameters the endpoint reads; others (cache busters) are ignored.
 #[derive(Debug, Default)]
-pub(super) struct Query {
-    pub(super) format: Option<String>,
+pub(crate) struct Query {
+    pub(crate) format: Option<String>,
     checks: Vec<String>,
     excludes: Vec<String>,
     /// `?verbose`: the Kubernetes API server's text style.
-    pub(super) verbose: bool,
+    pub(crate) verbose: bool,
     /// `?refresh=off`: the page does not reload itself.
     paused: bool,
 }
 
 impl Query {
-    pub(super) fn parse(query: &str) -> Self {
+    pub(crate) fn parse(query: &str) -> Self {
         let mut parsed = Self::default();
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             match &*key {
@@ -36,7 +36,7 @@ impl Query {
     }
 
     /// How the page sees this request: its links keep the selection's filters.
-    pub(super) fn page_view(&self, service: Arc<ServiceInfo>) -> PageView {
+    pub(crate) fn page_view(&self, service: Arc<ServiceInfo>) -> PageView {
         let mut selection = form_urlencoded::Serializer::new(String::new());
         for name in &self.checks {
             selection.append_pair("check", name);
@@ -53,7 +53,7 @@ impl Query {
 }
 
 /// The selection a sub-path and query ask for: `/` is every check, `/TAG/` a group.
-pub(super) fn selection(sub_path: &str, query: &Query) -> Result<Selection, String> {
+pub(crate) fn selection(sub_path: &str, query: &Query) -> Result<Selection, String> {
     let trimmed = sub_path.trim_matches('/');
     let mut selection = Selection::all();
     if !trimmed.is_empty() {
@@ -77,7 +77,7 @@ pub(super) fn selection(sub_path: &str, query: &Query) -> Result<Selection, Stri
 /// group its path names (`/ht/ready/`, for a Kubernetes probe without a token), else
 /// every check. Other groups and `?check=` filters are not looked at, so that such a
 /// client cannot tell a name that exists from one that does not.
-pub(super) fn status_only_selection(sub_path: &str) -> Selection {
+pub(crate) fn status_only_selection(sub_path: &str) -> Selection {
     let group = sub_path.trim_matches('/');
     if WELL_KNOWN_GROUPS.contains(&group) {
         Selection::all().group(group)
