@@ -109,11 +109,9 @@ pub(crate) fn parse(
     env: Env<'_>,
 ) -> Result<Config, ConfigError> {
     let mut tree = DeTable::parse(text).map_err(|error| Diagnostics::syntax(file, text, &error))?;
-    let (interpolated, failure) = match interpolate::document(tree.get_mut(), env) {
-        Ok(interpolated) => (interpolated, None),
-        // The failing variable is named, no value is shown: nothing to redact.
-        Err(failure) => (interpolate::Interpolated::default(), Some(failure)),
-    };
+    // The failing variable is named, not its value; the values interpolated before it
+    // (a check's `kind` in its section's name, say) are redacted like any other.
+    let (interpolated, failure) = interpolate::document(tree.get_mut(), env);
     let diagnostics = Diagnostics::new(file, text, tree.get_ref().clone(), interpolated);
     if let Some((span, error)) = failure {
         let location = diagnostics.locate(&span);

@@ -73,15 +73,13 @@ impl Interpolated {
     }
 }
 
-/// Interpolates every string value of the document in place, in source order.
-///
-/// # Errors
-///
-/// Returns the span of the first value that cannot be interpolated and why.
+/// Interpolates every string value of the document in place, in source order, up to
+/// the first that cannot be: the values interpolated so far (which the error's
+/// message must not show either), and the span of that first failure and why.
 pub(super) fn document(
     root: &mut DeTable<'_>,
     env: Env<'_>,
-) -> Result<Interpolated, (Range<usize>, InterpolateError)> {
+) -> (Interpolated, Option<(Range<usize>, InterpolateError)>) {
     let mut strings = Vec::new();
     for (_key, value) in root.iter_mut() {
         collect_strings(value, &mut strings);
@@ -94,12 +92,16 @@ pub(super) fn document(
         let DeValue::String(text) = value.get_mut() else {
             continue;
         };
-        if let Some(replaced) = interpolate(text, env).map_err(|error| (span.clone(), error))? {
-            interpolated.values.insert(span, replaced.clone());
-            *text = replaced.into();
+        match interpolate(text, env) {
+            Ok(Some(replaced)) => {
+                interpolated.values.insert(span, replaced.clone());
+                *text = replaced.into();
+            }
+            Ok(None) => {}
+            Err(error) => return (interpolated, Some((span, error))),
         }
     }
-    Ok(interpolated)
+    (interpolated, None)
 }
 
 fn collect_strings<'a, 'i>(
@@ -248,7 +250,8 @@ mod tests {
     fn documents_are_interpolated_in_place_and_remembered() {
         let source = "a = \"${HOST}\"\nb = [\"x\", \"${NOPE:-y}\"]\n[t]\nc = \"plain\"\n";
         let mut root = DeTable::parse(source).unwrap();
-        let interpolated = document(root.get_mut(), &env).unwrap();
+        let (interpolated, failure) = document(root.get_mut(), &env);
+        assert_eq!(failure, None);
         let a = &root.get_ref()["a"];
         assert_eq!(a.get_ref().as_str(), Some("db.internal"));
         assert_eq!(interpolated.get(&a.span()), Some("db.internal"));
@@ -259,8 +262,19 @@ mod tests {
     fn the_first_error_in_source_order_wins() {
         let source = "z = \"${FIRST}\"\na = \"${SECOND}\"\n";
         let mut root = DeTable::parse(source).unwrap();
-        let (span, error) = document(root.get_mut(), &env).unwrap_err();
+        let (_, failure) = document(root.get_mut(), &env);
+        let (span, error) = failure.unwrap();
         assert_eq!(error, InterpolateError::Unset("FIRST".into()));
         assert_eq!(&source[span], "\"${FIRST}\"");
+    }
+
+    #[test]
+    fn the_values_before_an_error_are_remembered() {
+        let source = "a = \"${HOST}\"\nz = \"${NOPE}\"\n";
+        let mut root = DeTable::parse(source).unwrap();
+        let (interpolated, failure) = document(root.get_mut(), &env);
+        assert_eq!(failure.unwrap().1, InterpolateError::Unset("NOPE".into()));
+        let a = &root.get_ref()["a"];
+        assert_eq!(interpolated.get(&a.span()), Some("db.internal"));
     }
 }

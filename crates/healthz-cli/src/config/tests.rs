@@ -452,6 +452,15 @@ fn interpolated_values_never_appear_in_errors() {
         error_with("[server]\nfailure-status = \"${SECRET}\"\n", &vars),
         "health.toml:2: [server]: `failure-status`: invalid type: string \"***\", expected u16"
     );
+    // Found by fuzzing: a value interpolated before one that fails was shown, as the
+    // check's kind in the failure's location.
+    assert_eq!(
+        error_with(
+            "[[check]]\nkind = \"${SECRET}\"\naddr = \"${UNCLOSED\"\n",
+            &vars
+        ),
+        "health.toml:3: check #1: `addr`: `${` has no closing `}` (write `$${` for a literal `${`)"
+    );
 }
 
 /// Every key of every new kind, set: the checks build, offline, under their names.
@@ -586,7 +595,8 @@ fn every_key_of_the_backend_kinds_builds_offline() {
 fn debug_output_shows_no_secret() {
     let config = parse_with(EVERY_KEY, &SECRETS).unwrap();
     let mut tree = DeTable::parse(EVERY_KEY).unwrap();
-    let interpolated = interpolate::document(tree.get_mut(), &env_of(&SECRETS)).unwrap();
+    let (interpolated, failure) = interpolate::document(tree.get_mut(), &env_of(&SECRETS));
+    assert!(failure.is_none());
     for debug in [
         format!("{config:?}"),
         format!("{config:#?}"),
@@ -809,7 +819,9 @@ fn server_tokens_guard_the_endpoint_and_stay_secret() {
     assert!(debug.contains("StatusOnly"), "{debug}");
     assert!(!debug.contains("hunter2"), "{debug}");
     let mut tree = DeTable::parse(text).unwrap();
-    interpolate::document(tree.get_mut(), &env_of(&[("HEALTH_TOKEN", "hunter2-env")])).unwrap();
+    let (_, failure) =
+        interpolate::document(tree.get_mut(), &env_of(&[("HEALTH_TOKEN", "hunter2-env")]));
+    assert!(failure.is_none());
     let server = tree.get_ref()["server"].clone();
     let table = table::Table::new(
         server.span(),
