@@ -117,7 +117,8 @@ pub fn redact_url(url: &str) {
 /// delimiter, a tail that starts with one); a password that the rest of the URL holds
 /// anyway proves nothing, and is skipped. So is the one case the function documents
 /// as ambiguous: a user name and a password that starts with digits and then a
-/// delimiter (`user:123/4@host`), which reads as the valid `host:123/path@x`.
+/// delimiter (`user:123/4@host`), which reads as the valid `host:123/path@x`, and a
+/// password with an `@` and then a delimiter (`user:@ss/w@host`, valid as it stands).
 ///
 /// # Panics
 ///
@@ -147,6 +148,14 @@ pub fn redact_password(scheme: &str, user: &str, password: &str, host: &str, tai
         && before_delimiter.len() < password.len()
         && before_delimiter.bytes().all(|b| b.is_ascii_digit());
     if !user.is_empty() && port_like {
+        return;
+    }
+    // Nor can an `@` followed by a delimiter in the password (`user:@ss/w?x@host`): the
+    // URL before the second `@` is a valid one, with the host `ss`.
+    if password
+        .split_once('@')
+        .is_some_and(|(_, after)| after.contains(['/', '?', '#']))
+    {
         return;
     }
     let url = format!("{scheme}://{user}:{password}@{host}{tail}");

@@ -90,9 +90,12 @@ pub fn redact_url(url: &str) -> String {
     // is unparsable, so mask everything up to the last `@`. A host and a port are both
     // there in `host:port`: `:123` and `user:` are the start of a userinfo (as in
     // `redis://:123/4@cache`). Only `user:123/4@host` cannot be told from
-    // `host:123/path@x`, a valid URL, and is kept as it is.
+    // `host:123/path@x`, a valid URL, and is kept as it is. A host holds no `:` unless
+    // it is a bracketed IPv6 address: `user::1` is a user and a password.
     let port_like = authority.rsplit_once(':').is_none_or(|(host, port)| {
-        !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+        let host_like = !host.is_empty()
+            && (!host.contains(':') || (host.starts_with('[') && host.ends_with(']')));
+        host_like && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
     });
     match rest.rfind('@') {
         Some(at) if !port_like => format!("{prefix}{MASK}{}", redact_tail(&rest[at..])),
@@ -397,6 +400,13 @@ mod tests {
         assert_eq!(redact_url("postgres://:/A@a"), "postgres://***@a");
         assert_eq!(redact_url("redis://:123/45@cache/0"), "redis://***@cache/0");
         assert_eq!(redact_url("amqp://guest:?x#y@rabbit"), "amqp://***@rabbit");
+        // Found by the fuzz target `redact`: a password starting with `:` made
+        // `guest::1` look like a host and a port.
+        assert_eq!(
+            redact_url("amqp://guest::1/0#f@rabbit"),
+            "amqp://***@rabbit"
+        );
+        assert_eq!(redact_url("http://[::1]:80/a@b"), "http://[::1]:80/a@b");
         // Without a scheme, `user:password@` still is masked.
         assert_eq!(redact_url("user:secret@host:5432"), "user:***@host:5432");
     }
