@@ -952,6 +952,53 @@ fn a_tls_check_refuses_settings_that_cannot_work() {
 }
 
 #[test]
+fn the_http_kinds_take_the_tls_keys_and_a_proxy() {
+    for text in [
+        "[[check]]\nkind = \"http\"\nurl = \"https://h/status\"\ntls = \"verify-ca\"\ntls-ca = \"ca.pem\"\ntls-cert = \"c.pem\"\ntls-key = \"k.pem\"\nproxy = \"http://user:pass@proxy:3128\"\n",
+        "[[check]]\nkind = \"remote\"\nurl = \"https://h/ht/\"\ntls = \"insecure\"\nproxy = \"none\"\n",
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\ntls-ca = \"ca.pem\"\nproxy = \"http://proxy:3128\"\n",
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"https://minio.internal:9000\"\ntls = \"verify-full\"\n",
+        "[[check]]\nkind = \"http\"\nurl = \"http://h/status\"\nproxy = \"none\"\n",
+    ] {
+        parse_with(text, &[]).unwrap_or_else(|error| panic!("{text}: {error}"));
+    }
+}
+
+#[test]
+fn tls_keys_on_a_plain_http_url_and_bad_proxies_are_refused() {
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"http://h/status\"\ntls-ca = \"ca.pem\"\n"),
+        "health.toml:4: check #1 (http): `tls-ca`: applies to https:// URLs only, and the URL is http://: use https://, or remove the TLS keys"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"remote\"\nurl = \"HTTP://h/ht/\"\ntls = \"verify-ca\"\n"),
+        "health.toml:4: check #1 (remote): `tls`: applies to https:// URLs only, and the URL is http://: use https://, or remove the TLS keys"
+    );
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:9000\"\ntls = \"verify-ca\"\n"
+        ),
+        "health.toml:5: check #1 (s3): `tls`: applies to https:// URLs only, and the URL is http://: use https://, or remove the TLS keys"
+    );
+    let socks = error(
+        "[[check]]\nkind = \"http\"\nurl = \"https://h/\"\nproxy = \"socks5://user:hunter2@proxy:1080\"\n",
+    );
+    assert!(
+        socks.starts_with("health.toml:4: check #1 (http): `proxy`: "),
+        "{socks}"
+    );
+    assert!(
+        socks.contains("only http:// proxies are supported"),
+        "{socks}"
+    );
+    assert!(!socks.contains("hunter2"), "{socks}");
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"https://h/\"\ntls = \"paranoid\"\n"),
+        "health.toml:4: check #1 (http): `tls`: must be one of verify-full, verify-ca, insecure, not `paranoid`"
+    );
+}
+
+#[test]
 fn tls_keys_that_disagree_with_the_url_name_both() {
     assert_eq!(
         error(

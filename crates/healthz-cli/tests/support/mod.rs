@@ -26,6 +26,12 @@ pub(crate) fn healthz(dir: &Path) -> Command {
         "HEALTHZ_DATA_DIR",
         "HEALTHZ_CONFIG",
         "HEALTHZ_BIND",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ] {
         command.env_remove(var);
     }
