@@ -176,7 +176,7 @@ fn an_unknown_key_of_a_check_lists_only_its_kind_s_keys() {
         error(
             "[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\n[[check]]\nkind = \"s3\"\nbukcet = \"b\"\n"
         ),
-        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix, anonymous; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
+        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix, anonymous, tls, tls-ca, tls-cert, tls-key, proxy; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
     );
     // A key every check takes is suggested too, and a far-off one is not.
     assert_eq!(
@@ -248,7 +248,7 @@ fn missing_and_misplaced_kind_keys_name_the_check() {
     );
     assert_eq!(
         error("[[check]]\nkind = \"remote\"\nurl = \"http://h/\"\nbody-contains = \"ok\"\n"),
-        "health.toml:4: check #1 (remote): key `body-contains` does not apply to kind `remote` (it takes: url, bearer-token)"
+        "health.toml:4: check #1 (remote): key `body-contains` does not apply to kind `remote` (it takes: url, bearer-token, tls, tls-ca, tls-cert, tls-key, proxy)"
     );
 }
 
