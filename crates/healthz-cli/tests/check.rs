@@ -437,3 +437,105 @@ fn the_log_is_coloured_as_no_color_and_the_color_flag_say() {
         "a pipe, always"
     );
 }
+
+/// A forward proxy on loopback that answers every request itself with `200 ok` and
+/// records its request line, for names that resolve nowhere: a check that works went
+/// through it.
+fn answering_proxy() -> (std::net::SocketAddr, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead as _, BufReader, Write as _};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (seen, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = seen.send(line.trim_end().to_owned());
+            // The rest of the head, up to its blank line.
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let _ = (&stream)
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (addr, lines)
+}
+
+#[test]
+fn http_checks_go_through_the_environments_proxy_except_for_no_proxy() {
+    let (proxy, lines) = answering_proxy();
+    let dir = temp_dir();
+    write(
+        dir.path(),
+        "health.toml",
+        "[[check]]\nkind = \"http\"\nurl = \"http://status.invalid/health\"\n",
+    );
+    let run = |vars: &[(&str, String)]| {
+        let mut command = healthz(dir.path());
+        command.args(["check", "--config", "health.toml"]);
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        Ran::of(command)
+    };
+
+    for var in ["HTTP_PROXY", "http_proxy"] {
+        let through = run(&[(var, format!("http://{proxy}"))]);
+        assert_eq!(through.code, Some(0), "{var}: {through:?}");
+        assert_eq!(through.stdout, "HttpEndpoint: working\n");
+        assert_eq!(
+            lines.try_recv().as_deref(),
+            Ok("GET http://status.invalid/health HTTP/1.1")
+        );
+    }
+
+    // `NO_PROXY` sends it straight to a name that resolves nowhere; an `https` proxy
+    // variable does not apply to an `http` URL.
+    for vars in [
+        vec![
+            ("HTTP_PROXY", format!("http://{proxy}")),
+            ("NO_PROXY", "localhost,.invalid".to_owned()),
+        ],
+        vec![("HTTPS_PROXY", format!("http://{proxy}"))],
+    ] {
+        let direct = run(&vars);
+        assert_eq!(direct.code, Some(1), "{vars:?}: {direct:?}");
+        assert!(
+            direct.stdout.starts_with(
+                "HttpEndpoint: unavailable: cannot reach http://status.invalid/health: "
+            ),
+            "{direct:?}"
+        );
+        assert!(lines.try_recv().is_err(), "{vars:?}: the proxy was used");
+    }
+
+    // The `proxy` key wins over the environment, and `none` turns it off.
+    write(
+        dir.path(),
+        "health.toml",
+        &format!(
+            "[[check]]\nkind = \"http\"\nurl = \"http://status.invalid/health\"\nproxy = \"http://{proxy}\"\n"
+        ),
+    );
+    let keyed = run(&[("HTTP_PROXY", "http://127.0.0.1:1".to_owned())]);
+    assert_eq!(keyed.code, Some(0), "{keyed:?}");
+    write(
+        dir.path(),
+        "health.toml",
+        "[[check]]\nkind = \"http\"\nurl = \"http://status.invalid/health\"\nproxy = \"none\"\n",
+    );
+    let off = run(&[("HTTP_PROXY", format!("http://{proxy}"))]);
+    assert_eq!(off.code, Some(1), "{off:?}");
+    assert_eq!(
+        lines.try_recv().as_deref(),
+        Ok("GET http://status.invalid/health HTTP/1.1")
+    );
+    assert!(
+        lines.try_recv().is_err(),
+        "`proxy = \"none\"` used the proxy"
+    );
+}

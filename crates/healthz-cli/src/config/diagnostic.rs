@@ -305,7 +305,7 @@ impl<'a> Diagnostics<'a> {
 /// Besides the keys listed, any key whose name says it holds a password, a token, a
 /// secret or a key counts, so that a new key of that sort is covered from the start.
 fn holds_secret(key: &str) -> bool {
-    const LISTED: [&str; 2] = ["url", "endpoint"];
+    const LISTED: [&str; 3] = ["url", "endpoint", "proxy"];
     const WORDS: [&str; 6] = [
         "password",
         "token",
@@ -419,6 +419,7 @@ mod tests {
         for key in [
             "url",
             "endpoint",
+            "proxy",
             "bearer-token",
             "access-key-id",
             "secret-access-key",

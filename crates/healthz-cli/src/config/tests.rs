@@ -176,7 +176,7 @@ fn an_unknown_key_of_a_check_lists_only_its_kind_s_keys() {
         error(
             "[[check]]\nkind = \"s3\"\nbucket = \"b\"\n\n[[check]]\nkind = \"s3\"\nbukcet = \"b\"\n"
         ),
-        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix, anonymous; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
+        "health.toml:7: unknown key `bukcet` in a `s3` check; did you mean `bucket`? (a `s3` check takes: bucket, endpoint, region, path-style, access-key-id, secret-access-key, prefix, anonymous, tls, tls-ca, tls-cert, tls-key, proxy; every check takes: kind, name, alias, timeout, critical, tags, cache-ttl, serve-stale, interval, stale-after, failure-threshold, success-threshold)"
     );
     // A key every check takes is suggested too, and a far-off one is not.
     assert_eq!(
@@ -248,7 +248,7 @@ fn missing_and_misplaced_kind_keys_name_the_check() {
     );
     assert_eq!(
         error("[[check]]\nkind = \"remote\"\nurl = \"http://h/\"\nbody-contains = \"ok\"\n"),
-        "health.toml:4: check #1 (remote): key `body-contains` does not apply to kind `remote` (it takes: url, bearer-token)"
+        "health.toml:4: check #1 (remote): key `body-contains` does not apply to kind `remote` (it takes: url, bearer-token, tls, tls-ca, tls-cert, tls-key, proxy)"
     );
 }
 
@@ -1058,6 +1058,53 @@ fn a_tls_check_refuses_settings_that_cannot_work() {
     )
     .unwrap();
     assert_eq!(config.checks, ["TlsCertificate"]);
+}
+
+#[test]
+fn the_http_kinds_take_the_tls_keys_and_a_proxy() {
+    for text in [
+        "[[check]]\nkind = \"http\"\nurl = \"https://h/status\"\ntls = \"verify-ca\"\ntls-ca = \"ca.pem\"\ntls-cert = \"c.pem\"\ntls-key = \"k.pem\"\nproxy = \"http://user:pass@proxy:3128\"\n",
+        "[[check]]\nkind = \"remote\"\nurl = \"https://h/ht/\"\ntls = \"insecure\"\nproxy = \"none\"\n",
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\ntls-ca = \"ca.pem\"\nproxy = \"http://proxy:3128\"\n",
+        "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"https://minio.internal:9000\"\ntls = \"verify-full\"\n",
+        "[[check]]\nkind = \"http\"\nurl = \"http://h/status\"\nproxy = \"none\"\n",
+    ] {
+        parse_with(text, &[]).unwrap_or_else(|error| panic!("{text}: {error}"));
+    }
+}
+
+#[test]
+fn tls_keys_on_a_plain_http_url_and_bad_proxies_are_refused() {
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"http://h/status\"\ntls-ca = \"ca.pem\"\n"),
+        "health.toml:4: check #1 (http): `tls-ca`: applies to https:// URLs only, and the URL is http://: use https://, or remove the TLS keys"
+    );
+    assert_eq!(
+        error("[[check]]\nkind = \"remote\"\nurl = \"HTTP://h/ht/\"\ntls = \"verify-ca\"\n"),
+        "health.toml:4: check #1 (remote): `tls`: applies to https:// URLs only, and the URL is http://: use https://, or remove the TLS keys"
+    );
+    assert_eq!(
+        error(
+            "[[check]]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:9000\"\ntls = \"verify-ca\"\n"
+        ),
+        "health.toml:5: check #1 (s3): `tls`: applies to https:// URLs only, and the URL is http://: use https://, or remove the TLS keys"
+    );
+    let socks = error(
+        "[[check]]\nkind = \"http\"\nurl = \"https://h/\"\nproxy = \"socks5://user:hunter2@proxy:1080\"\n",
+    );
+    assert!(
+        socks.starts_with("health.toml:4: check #1 (http): `proxy`: "),
+        "{socks}"
+    );
+    assert!(
+        socks.contains("only http:// proxies are supported"),
+        "{socks}"
+    );
+    assert!(!socks.contains("hunter2"), "{socks}");
+    assert_eq!(
+        error("[[check]]\nkind = \"http\"\nurl = \"https://h/\"\ntls = \"paranoid\"\n"),
+        "health.toml:4: check #1 (http): `tls`: must be one of verify-full, verify-ca, insecure, not `paranoid`"
+    );
 }
 
 #[test]

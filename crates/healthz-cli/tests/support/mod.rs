@@ -29,6 +29,12 @@ pub(crate) fn healthz(dir: &Path) -> Command {
         "HEALTHZ_BIND",
         "SSL_CERT_FILE",
         "SSL_CERT_DIR",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ] {
         command.env_remove(var);
     }

@@ -7,7 +7,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use http::{StatusCode, Uri};
 
 use super::InvalidUrl;
-use super::http_client::{HttpClient, check_scheme, parse_url, read_body};
+use super::http_client::{HttpClient, Proxies, check_scheme, parse_url, read_body};
 use crate::redact::redact_url;
 use crate::{CheckError, CheckResult, HealthCheck};
 
@@ -37,9 +37,12 @@ const MAX_BODY: usize = 1 << 20;
 /// # }
 /// ```
 ///
-/// Plain `http` always works; `https` needs the `rustls` feature (rustls with the
-/// webpki root certificates), and without it [`new`](HttpEndpoint::new) refuses an
-/// `https` URL.
+/// Plain `http` always works; `https` needs the `rustls` feature (trusting the
+/// system's store and the bundled web roots, with the options of
+/// [`tls`](HttpEndpoint::tls)), and without it [`new`](HttpEndpoint::new) refuses an
+/// `https` URL. Requests go through the proxy the environment names
+/// (`HTTPS_PROXY`…), unless [`proxy`](HttpEndpoint::proxy) or
+/// [`no_proxy`](HttpEndpoint::no_proxy) says otherwise.
 #[derive(Clone)]
 pub struct HttpEndpoint {
     url: Uri,
@@ -156,6 +159,50 @@ impl HttpEndpoint {
     #[must_use]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// The TLS options of an `https` URL: how the server's certificate is verified, a
+    /// CA bundle to trust besides the system's and the bundled web roots, a client
+    /// certificate for mutual TLS. `verify-full` with no client certificate unless set.
+    ///
+    /// ```
+    /// use healthz::checks::{HttpEndpoint, Tls};
+    ///
+    /// let check = HttpEndpoint::new("https://search.internal:9200/_cluster/health")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/private-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn tls(mut self, tls: super::Tls) -> Self {
+        self.client = self.client.with_tls(tls);
+        self
+    }
+
+    /// Sends every request through the HTTP proxy at `url`
+    /// (`http://[user:password@]host:port`), whatever the environment says: `https`
+    /// through a `CONNECT` tunnel, `http` forwarded by the proxy. Credentials in the URL
+    /// go as `Proxy-Authorization: Basic` and never show in messages.
+    ///
+    /// Unless set, the proxy is the one the environment names when the check is built,
+    /// as curl reads it: `https_proxy`/`HTTPS_PROXY` for `https` URLs,
+    /// `http_proxy`/`HTTP_PROXY` for `http` ones, except for the hosts, domains and
+    /// networks in `no_proxy`/`NO_PROXY`.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InvalidUrl`] when `url` does not parse, is not `http` or has no host.
+    pub fn proxy(mut self, url: &str) -> Result<Self, InvalidUrl> {
+        self.client = self.client.with_proxies(Proxies::only(url)?);
+        Ok(self)
+    }
+
+    /// Sends every request straight to the server, whatever proxy the environment
+    /// names.
+    #[must_use]
+    pub fn no_proxy(mut self) -> Self {
+        self.client = self.client.with_proxies(Proxies::none());
         self
     }
 

@@ -1,20 +1,29 @@
 //! The HTTP/1 client shared by the `http`, `remote` and `s3` checks: hyper-util's
-//! client over Tokio, with HTTPS through rustls when the `rustls` feature is on.
+//! client over Tokio, with HTTPS through rustls when the `rustls` feature is on, and
+//! through an HTTP proxy when one is set or the environment names one.
 //!
 //! hyper is the HTTP implementation the rest of the tree (axum) already builds, so the
 //! client costs a few small crates where reqwest would add its own stack; redirects,
 //! the one thing it does not do, are a short loop in [`super::http`].
 
-use std::error::Error as StdError;
+mod dial;
+mod proxy;
 
-use http::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
-use http::{Method, Request, Response, Uri};
+use std::error::Error as StdError;
+use std::fmt;
+
+use http::header::{
+    ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, PROXY_AUTHORIZATION, USER_AGENT,
+};
+use http::{Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use self::dial::Dialer;
+pub(crate) use self::proxy::Proxies;
+use self::proxy::ProxyError;
 use super::InvalidUrl;
 use super::{describe_io, lower_first};
 use crate::CheckError;
@@ -28,47 +37,146 @@ const AGENT: &str = concat!("healthz/", env!("CARGO_PKG_VERSION"));
 pub(crate) const HTTPS_NEEDS_RUSTLS: &str = "https needs the `rustls` feature of healthz";
 
 #[cfg(feature = "rustls")]
-type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connector = hyper_rustls::HttpsConnector<Dialer>;
 #[cfg(not(feature = "rustls"))]
-type Connector = HttpConnector;
+type Connector = Dialer;
 
-/// A client that opens a fresh connection for every request.
+/// A client that opens a fresh connection for every request, through the proxy its
+/// rules route the request to, with its TLS options.
 ///
 /// Pooling is off on purpose: a health check should see what a new client sees (name
-/// resolution, connect, TLS handshake), and no idle connection outlives a check.
+/// resolution, connect, TLS handshake), and no idle connection outlives a check. The
+/// TLS files are read for every request, so a renewed certificate is picked up.
 #[derive(Clone)]
-pub(crate) struct HttpClient(Client<Connector, Full<Bytes>>);
+pub(crate) struct HttpClient {
+    proxies: Proxies,
+    #[cfg(feature = "rustls")]
+    tls: super::Tls,
+}
 
 impl HttpClient {
+    /// A client with the process environment's proxies and the default TLS options.
     pub(crate) fn new() -> Self {
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
+        Self {
+            proxies: Proxies::from_process_env(),
+            #[cfg(feature = "rustls")]
+            tls: super::Tls::new(),
+        }
+    }
+
+    /// The same client with these proxy rules instead.
+    pub(crate) fn with_proxies(mut self, proxies: Proxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The same client with these TLS options instead.
+    #[cfg(feature = "rustls")]
+    pub(crate) fn with_tls(mut self, tls: super::Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    fn client(&self) -> Result<Client<Connector, Full<Bytes>>, RequestError> {
+        let dialer = Dialer::new(self.proxies.clone());
         #[cfg(feature = "rustls")]
         let connector = {
-            http.enforce_http(false);
+            let config = self.tls.client_config().map_err(|error| RequestError {
+                message: error.to_string(),
+                whole: true,
+                source: None,
+            })?;
             hyper_rustls::HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-                .expect("ring supports rustls' default protocol versions")
+                .with_tls_config(std::sync::Arc::unwrap_or_clone(config))
                 .https_or_http()
                 .enable_http1()
-                .wrap_connector(http)
+                .wrap_connector(dialer)
         };
         #[cfg(not(feature = "rustls"))]
-        let connector = http;
-        let client = Client::builder(TokioExecutor::new())
+        let connector = dialer;
+        Ok(Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(0)
             .pool_timer(TokioTimer::new())
-            .build(connector);
-        Self(client)
+            .build(connector))
     }
 
     /// Sends one request. The runner's timeout bounds it: dropping the future closes
     /// the connection.
     pub(crate) async fn send(
         &self,
-        request: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
-        self.0.request(request).await
+        mut request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, RequestError> {
+        let client = self.client()?;
+        // An `http` request through a proxy goes to the proxy itself, which wants its
+        // credentials on every request; an `https` one goes through a tunnel, which got
+        // them when it was opened.
+        let forwarded_by = self
+            .proxies
+            .route(request.uri())
+            .filter(|_| request.uri().scheme_str() == Some("http"));
+        if let Some(credentials) = forwarded_by.as_ref().and_then(|proxy| proxy.basic_auth()) {
+            request
+                .headers_mut()
+                .insert(PROXY_AUTHORIZATION, credentials.clone());
+        }
+        let https = request.uri().scheme_str() == Some("https");
+        let response = client
+            .request(request)
+            .await
+            .map_err(|error| self.failure(error, https))?;
+        match forwarded_by {
+            Some(proxy) if response.status() == StatusCode::PROXY_AUTHENTICATION_REQUIRED => {
+                Err(RequestError::proxy(&ProxyError::authentication(&proxy)))
+            }
+            _ => Ok(response),
+        }
+    }
+
+    /// Why a request got no answer: a TLS or proxy failure in their own terms, else
+    /// the client's error as a phrase.
+    fn failure(&self, error: hyper_util::client::legacy::Error, https: bool) -> RequestError {
+        let (message, whole) = match self.tls_or_proxy_failure(&error, https) {
+            Some(message) => (message, true),
+            None => (describe(&error), false),
+        };
+        RequestError {
+            message,
+            whole,
+            source: Some(error.into()),
+        }
+    }
+
+    /// The TLS failure (`TLS: client certificate required`) or the proxy's
+    /// (`proxy 127.0.0.1:3128: connection refused`) in `error`, if any.
+    fn tls_or_proxy_failure(
+        &self,
+        error: &hyper_util::client::legacy::Error,
+        https: bool,
+    ) -> Option<String> {
+        #[cfg(feature = "rustls")]
+        if let Some(message) = self.tls.describe_failure(error) {
+            return Some(message);
+        }
+        let mut current = error.source();
+        while let Some(source) = current {
+            if let Some(proxy) = source.downcast_ref::<ProxyError>() {
+                return Some(proxy.to_string());
+            }
+            // A server that closes the connection on a TLS handshake's first message
+            // does not speak TLS on that port; the handshake is part of connecting.
+            #[cfg(feature = "rustls")]
+            if let Some(io) = source.downcast_ref::<std::io::Error>()
+                && https
+                && error.is_connect()
+                && io.kind() == std::io::ErrorKind::UnexpectedEof
+            {
+                return Some(super::tls::describe_handshake(io));
+            }
+            current = source.source();
+        }
+        #[cfg(not(feature = "rustls"))]
+        let _ = https;
+        None
     }
 
     /// `GET url`, with an `Accept` header, `headers` (which replace those of the same
@@ -112,14 +220,54 @@ pub(crate) fn request(method: Method, url: Uri, body: Bytes) -> Request<Full<Byt
     request
 }
 
-/// `unavailable: cannot reach <what>: <why>`.
-pub(crate) fn unreachable(what: &str, error: hyper_util::client::legacy::Error) -> CheckError {
-    CheckError::unavailable(format!("cannot reach {what}: {}", describe(&error))).with_source(error)
+/// Why a request got no answer, as a message: `connection refused`, `TLS: certificate
+/// not trusted (unknown issuer)`, `proxy 127.0.0.1:3128: connection refused`.
+#[derive(Debug)]
+pub(crate) struct RequestError {
+    message: String,
+    /// Whether the message says it all (a TLS or proxy failure), rather than why the
+    /// server could not be reached.
+    whole: bool,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl RequestError {
+    /// A proxy's failure, which says it all.
+    fn proxy(error: &ProxyError) -> Self {
+        Self {
+            message: error.to_string(),
+            whole: true,
+            source: None,
+        }
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for RequestError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|error| error as _)
+    }
+}
+
+/// `unavailable: cannot reach <what>: <why>`, or the TLS or proxy failure on its own:
+/// `unavailable: TLS: certificate expired 3 days ago`.
+pub(crate) fn unreachable(what: &str, error: RequestError) -> CheckError {
+    let message = if error.whole {
+        error.message.clone()
+    } else {
+        format!("cannot reach {what}: {}", error.message)
+    };
+    CheckError::unavailable(message).with_source(error)
 }
 
 /// A client error as a short lower-case phrase: `connection refused`, `the connection
 /// closed before a complete answer`…
-pub(crate) fn describe(error: &hyper_util::client::legacy::Error) -> String {
+fn describe(error: &hyper_util::client::legacy::Error) -> String {
     let mut deepest: Option<&(dyn StdError + 'static)> = None;
     let mut source = error.source();
     while let Some(current) = source {

@@ -10,7 +10,7 @@ use http::{StatusCode, Uri};
 
 use self::format::{parse_health_json, parse_json};
 use super::InvalidUrl;
-use super::http_client::{HttpClient, parse_url, read_body};
+use super::http_client::{HttpClient, Proxies, parse_url, read_body};
 use crate::redact::redact_url;
 use crate::{CheckError, CheckResult, HealthCheck};
 
@@ -86,6 +86,50 @@ impl RemoteHealth {
     #[must_use]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// The TLS options of an `https` URL: how the server's certificate is verified, a
+    /// CA bundle to trust besides the system's and the bundled web roots, a client
+    /// certificate for mutual TLS. `verify-full` with no client certificate unless set.
+    ///
+    /// ```
+    /// use healthz::checks::{RemoteHealth, Tls};
+    ///
+    /// let check = RemoteHealth::new("https://orders.internal:8000/ht/ready/")?
+    ///     .tls(Tls::new().ca_file("/etc/ssl/private-ca.pem"));
+    /// # Ok::<(), healthz::checks::InvalidUrl>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    #[must_use]
+    pub fn tls(mut self, tls: super::Tls) -> Self {
+        self.client = self.client.with_tls(tls);
+        self
+    }
+
+    /// Sends every request through the HTTP proxy at `url`
+    /// (`http://[user:password@]host:port`), whatever the environment says: `https`
+    /// through a `CONNECT` tunnel, `http` forwarded by the proxy. Credentials in the URL
+    /// go as `Proxy-Authorization: Basic` and never show in messages.
+    ///
+    /// Unless set, the proxy is the one the environment names when the check is built,
+    /// as curl reads it: `https_proxy`/`HTTPS_PROXY` for `https` URLs,
+    /// `http_proxy`/`HTTP_PROXY` for `http` ones, except for the hosts, domains and
+    /// networks in `no_proxy`/`NO_PROXY`.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InvalidUrl`] when `url` does not parse, is not `http` or has no host.
+    pub fn proxy(mut self, url: &str) -> Result<Self, InvalidUrl> {
+        self.client = self.client.with_proxies(Proxies::only(url)?);
+        Ok(self)
+    }
+
+    /// Sends every request straight to the server, whatever proxy the environment
+    /// names.
+    #[must_use]
+    pub fn no_proxy(mut self) -> Self {
+        self.client = self.client.with_proxies(Proxies::none());
         self
     }
 

@@ -145,7 +145,16 @@ impl Tls {
     /// and gets none answers `certificate_required` in TLS 1.3, but `bad_certificate`
     /// in TLS 1.2 and from Go before 1.21 (nats-server): without a certificate to
     /// refuse, that too says that one is required.
-    #[cfg_attr(not(any(feature = "nats", feature = "mqtt")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(
+            feature = "nats",
+            feature = "mqtt",
+            feature = "http",
+            feature = "remote",
+            feature = "s3"
+        )),
+        allow(dead_code)
+    )]
     pub(crate) fn describe_failure(&self, error: &(dyn StdError + 'static)) -> Option<String> {
         let described = describe(error)?;
         if self.client_cert.is_none()
@@ -589,15 +598,17 @@ pub(crate) fn describe(error: &(dyn StdError + 'static)) -> Option<String> {
     None
 }
 
-/// The rustls error that `error` is, or holds as an `io::Error`'s payload, or behind
-/// an `Arc`: redis-rs keeps its cause as an `Arc<dyn Error>`, whose `source()` skips
-/// past that cause to the cause's own source, and an `io::Error`'s skips its payload.
+/// The rustls error that `error` is, or holds as an `io::Error`'s payload (at any
+/// depth), or behind an `Arc`: redis-rs keeps its cause as an `Arc<dyn Error>`, whose
+/// `source()` skips past that cause to the cause's own source, and an `io::Error`'s
+/// skips its payload.
 fn as_rustls<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
     if let Some(shared) = error.downcast_ref::<Arc<dyn StdError + Send + Sync>>() {
         return as_rustls(&**shared);
     }
     if let Some(io) = error.downcast_ref::<io::Error>() {
-        return io.get_ref()?.downcast_ref::<rustls::Error>();
+        // hyper-rustls wraps tokio-rustls' `io::Error` in another.
+        return as_rustls(io.get_ref()?);
     }
     error.downcast_ref::<rustls::Error>()
 }

@@ -249,18 +249,47 @@ async fn a_hung_server_times_out_and_frees_the_runner() {
     assert!(start.elapsed() < Duration::from_secs(1));
 }
 
+/// `https` URLs, through a TLS front (as a load balancer terminates TLS) before the
+/// plain site, presenting the test CA's certificates.
 #[cfg(feature = "rustls")]
-#[tokio::test]
-async fn https_speaks_tls() {
-    // A plain-HTTP server cannot complete a TLS handshake: the failure proves the
-    // client spoke TLS, without a certificate authority in the test.
-    let addr = site().await;
-    let check = HttpEndpoint::new(&format!("https://{addr}/ok")).unwrap();
-    let (report, elapsed) = run_one(check, Duration::from_secs(5)).await;
-    let text = report.checks[0].outcome.text();
-    assert!(
-        text.starts_with(&format!("unavailable: cannot reach https://{addr}/ok: ")),
-        "{text}"
+mod tls {
+    use super::site;
+    use crate::tls::{self, Front, common_tls_tests};
+    use healthz::checks::{HttpEndpoint, Tls};
+
+    /// The check's outcome on `https://<front>/ok` with `tls`.
+    async fn outcome(front: Front, tls: Tls) -> String {
+        let addr = tls::front(site().await, front).await;
+        let check = HttpEndpoint::new(&format!("https://{addr}/ok")).unwrap();
+        crate::backend::outcome(check.tls(tls)).await
+    }
+
+    common_tls_tests!(
+        outcome: outcome,
+        valid: Front::Valid,
+        other_host: Front::OtherHost,
+        expired: Front::Expired,
+        mutual: Front::Mutual,
     );
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        let addr = site().await;
+        let check = HttpEndpoint::new(&format!("https://{addr}/ok")).unwrap();
+        tls::assert_tls_failure(
+            &crate::backend::outcome(check.tls(tls::trusting_the_ca())).await,
+            "unavailable: TLS: server does not support TLS",
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_ca_file_is_named() {
+        let check = HttpEndpoint::new("https://127.0.0.1:1/ok")
+            .unwrap()
+            .tls(Tls::new().ca_file("/nonexistent/ca.pem"));
+        assert_eq!(
+            crate::backend::outcome(check).await,
+            "unavailable: TLS: cannot use the CA file /nonexistent/ca.pem: no such file or directory"
+        );
+    }
 }

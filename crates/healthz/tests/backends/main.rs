@@ -13,6 +13,9 @@ mod backend;
 mod celery_broker;
 #[path = "../support/logs.rs"]
 mod logs;
+#[cfg(any(feature = "http", feature = "s3"))]
+#[path = "../support/proxy.rs"]
+mod proxy;
 #[path = "../support/mod.rs"]
 mod support;
 #[cfg(feature = "rustls")]
@@ -21,6 +24,8 @@ mod tls;
 
 use support::net;
 
+#[cfg(feature = "http")]
+mod behind_proxy;
 #[cfg(feature = "celery")]
 mod celery;
 #[cfg(feature = "dns")]
@@ -33,6 +38,7 @@ mod memcached;
 mod mqtt;
 #[cfg(feature = "mysql")]
 mod mysql;
+
 #[cfg(feature = "nats")]
 mod nats;
 #[cfg(feature = "postgres")]

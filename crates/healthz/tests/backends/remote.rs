@@ -191,3 +191,39 @@ async fn a_hung_remote_times_out_and_frees_the_runner() {
     assert!(report.checks[0].outcome.is_working());
     assert!(start.elapsed() < Duration::from_secs(1));
 }
+
+/// An `https` health endpoint, through a TLS front (as a load balancer terminates TLS)
+/// before the plain service, presenting the test CA's certificates.
+#[cfg(feature = "rustls")]
+mod tls {
+    use super::{named, registry, remote_service};
+    use crate::support::Working;
+    use crate::tls::{self, Front, common_tls_tests};
+    use healthz::checks::{RemoteHealth, Tls};
+
+    /// The check's outcome on `https://<front>/ht/` with `tls`.
+    async fn outcome(front: Front, tls: Tls) -> String {
+        let service = remote_service(registry(|b| b.check_with(Working, named("CacheBackend"))));
+        let addr = tls::front(service.await, front).await;
+        let check = RemoteHealth::new(&format!("https://{addr}/ht/")).unwrap();
+        crate::backend::outcome(check.tls(tls)).await
+    }
+
+    common_tls_tests!(
+        outcome: outcome,
+        valid: Front::Valid,
+        other_host: Front::OtherHost,
+        expired: Front::Expired,
+        mutual: Front::Mutual,
+    );
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        let addr = remote_service(registry(|b| b)).await;
+        let check = RemoteHealth::new(&format!("https://{addr}/ht/")).unwrap();
+        tls::assert_tls_failure(
+            &crate::backend::outcome(check.tls(tls::trusting_the_ca())).await,
+            "unavailable: TLS: server does not support TLS",
+        );
+    }
+}

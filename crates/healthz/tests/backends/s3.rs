@@ -51,21 +51,32 @@ impl Admin {
         if backend::skipped("s3") {
             return None;
         }
+        Some(Self::of_env())
+    }
+
+    /// The server's admin client, whatever the opt-out says: the TLS cases never skip.
+    fn of_env() -> Self {
         let var = backend::env_or;
-        Some(Self {
+        Self {
             client: Client::builder(TokioExecutor::new()).build_http(),
             endpoint: var(ENDPOINT_VAR, DEFAULT_ENDPOINT),
             credentials: Credentials::new(
                 var("HEALTHZ_TEST_S3_ACCESS_KEY", "healthz-test"),
                 var("HEALTHZ_TEST_S3_SECRET_KEY", "healthz-test-secret"),
             ),
-        })
+        }
     }
 
     /// A check on `bucket` of the test server, with the test's credentials.
     fn check(&self, bucket: &str) -> S3Storage {
+        self.check_at(bucket, &self.endpoint)
+    }
+
+    /// A check on `bucket` at `endpoint` (a TLS front or a proxy's way to the test
+    /// server), with the test's credentials.
+    fn check_at(&self, bucket: &str, endpoint: &str) -> S3Storage {
         S3Storage::new(bucket)
-            .endpoint(&self.endpoint)
+            .endpoint(endpoint)
             .unwrap()
             .region(REGION)
             .path_style(true)
@@ -442,4 +453,74 @@ async fn a_hung_server_times_out_and_frees_the_runner() {
         .unwrap();
     assert!(report.checks[0].outcome.is_working());
     assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+/// An `https` endpoint, through a TLS front (as a load balancer terminates TLS) before
+/// the test server, presenting the test CA's certificates.
+#[cfg(feature = "rustls")]
+mod tls {
+    use super::Admin;
+    use crate::tls::{self, Front, common_tls_tests};
+    use healthz::checks::Tls;
+
+    impl Admin {
+        /// The test server's address, for a front or a proxy to reach it.
+        pub(super) async fn addr(&self) -> std::net::SocketAddr {
+            let url: url::Url = self.endpoint.parse().unwrap();
+            let host = url.host_str().unwrap();
+            let port = url.port_or_known_default().unwrap();
+            tokio::net::lookup_host((host, port))
+                .await
+                .unwrap()
+                .next()
+                .unwrap()
+        }
+    }
+
+    /// The check's outcome on a bucket of its own behind `front`, with `tls`.
+    async fn outcome(front: Front, tls: Tls) -> String {
+        let admin = Admin::of_env();
+        let bucket = admin.create_bucket().await;
+        let addr = tls::front(admin.addr().await, front).await;
+        let check = admin.check_at(&bucket, &format!("https://{addr}"));
+        crate::backend::outcome(check.tls(tls)).await
+    }
+
+    common_tls_tests!(
+        outcome: outcome,
+        valid: Front::Valid,
+        other_host: Front::OtherHost,
+        expired: Front::Expired,
+        mutual: Front::Mutual,
+    );
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_named_as_such() {
+        let admin = Admin::of_env();
+        let bucket = admin.create_bucket().await;
+        let check = admin.check_at(&bucket, &format!("https://{}", admin.addr().await));
+        tls::assert_tls_failure(
+            &crate::backend::outcome(check.tls(tls::trusting_the_ca())).await,
+            "unavailable: TLS: server does not support TLS",
+        );
+    }
+
+    #[tokio::test]
+    async fn an_https_endpoint_goes_through_a_proxy() {
+        let admin = Admin::of_env();
+        let bucket = admin.create_bucket().await;
+        let front = tls::front(admin.addr().await, Front::Valid).await;
+        let proxy = crate::proxy::ForwardProxy::open().await;
+        let check = admin
+            .check_at(&bucket, &format!("https://{front}"))
+            .tls(tls::trusting_the_ca())
+            .proxy(&proxy.url(None))
+            .unwrap();
+        assert_eq!(crate::backend::outcome(check).await, "working");
+        let lines = proxy.request_lines();
+        assert!(!lines.is_empty());
+        for line in lines {
+            assert_eq!(line, format!("CONNECT {front} HTTP/1.1"));
+        }
+    }
 }

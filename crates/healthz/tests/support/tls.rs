@@ -176,3 +176,71 @@ pub(crate) async fn assert_mutual_cases(outcome: impl AsyncFn(Tls) -> String) {
     );
     assert_eq!(outcome(with_client_cert()).await, "working");
 }
+
+/// Which certificate a TLS front presents, and whether it asks for the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Front {
+    /// The test CA's certificate for `localhost` and `127.0.0.1`.
+    Valid,
+    /// A certificate of the test CA for `other-host.invalid` only.
+    OtherHost,
+    /// A certificate of the test CA that expired.
+    Expired,
+    /// The valid certificate, and a client certificate of the test CA required.
+    Mutual,
+}
+
+/// Serves TLS on a free loopback port in front of the plain TCP server at `backend`,
+/// as a TLS-terminating load balancer does, for the rest of the test: each connection
+/// is decrypted and passed on to a connection of its own to `backend`.
+pub(crate) async fn front(backend: std::net::SocketAddr, front: Front) -> std::net::SocketAddr {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+
+    let name = match front {
+        Front::Valid | Front::Mutual => "server",
+        Front::OtherHost => "other-host",
+        Front::Expired => "expired",
+    };
+    let chain = CertificateDer::pem_file_iter(file(&format!("{name}.pem")))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(file(&format!("{name}.key"))).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = if front == Front::Mutual {
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in CertificateDer::pem_file_iter(file("ca.pem")).unwrap() {
+            roots.add(ca.unwrap()).unwrap();
+        }
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .unwrap();
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let config = builder.with_single_cert(chain, key).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    addr
+}

@@ -10,12 +10,12 @@ use toml::Spanned;
 
 use super::context::Context;
 use super::kind::Kind;
-use super::shared::BearerToken;
+use super::shared::{BearerToken, ProxyKey, TlsKeys};
 use crate::config::diagnostic::ConfigError;
 use crate::config::table::With;
 use crate::config::values::Url;
 
-/// The keys of an `http` check, besides [`BearerToken`].
+/// The keys of an `http` check, besides [`BearerToken`], [`TlsKeys`] and [`ProxyKey`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(in crate::config) struct HttpKeys {
@@ -31,11 +31,17 @@ pub(in crate::config) struct HttpKeys {
 
 impl Kind for HttpEndpoint {
     const NAME: &'static str = "http";
-    type Keys = With<HttpKeys, BearerToken>;
+    type Keys = With<With<With<HttpKeys, BearerToken>, TlsKeys>, ProxyKey>;
 
     fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
-        let With { own: keys, shared } = keys;
+        let With { own, shared: proxy } = keys;
+        let With { own, shared: tls } = own;
+        let With { own: keys, shared } = own;
         let mut http = cx.url(&keys.url, Self::new)?;
+        if let Some(tls) = tls.read_for_https(Some(&keys.url), cx)? {
+            http = http.tls(tls);
+        }
+        http = proxy.apply(cx, http, Self::proxy, Self::no_proxy)?;
         if let Some(codes) = &keys.expect_status {
             http = http.expect_statuses(statuses(codes, cx)?);
         }

@@ -9,7 +9,8 @@
 //!   kinds that take nothing else have it as their keys (`type Keys = UrlKeys`), the
 //!   others take it besides their own with one line, `type Keys = With<Own, Shared>`
 //!   (`bearer-token` in `http` and `remote`, `warn-at` and `fail-at` in `disk` and
-//!   `memory`). Shared keys live in [`shared`], unless one family alone takes them.
+//!   `memory`), nested for more than one group (`With<With<Own, TlsKeys>, ProxyKey>`).
+//!   Shared keys live in [`shared`], unless one family alone takes them.
 //! - Adding a kind is a module, its line in [`ALL`], and its part of `reference.toml`.
 //!
 //! Building never touches the network: the checks connect when they first run.

@@ -8,11 +8,14 @@ use toml::Spanned;
 
 use super::context::Context;
 use super::kind::Kind;
+use super::shared::{ProxyKey, TlsKeys};
 use crate::config::diagnostic::ConfigError;
+use crate::config::table::With;
 use crate::config::values::Url;
 
-/// The keys of an `s3` check: `bucket`, and the others over the library's defaults
-/// (which read the standard `AWS_*` environment variables).
+/// The keys of an `s3` check besides [`TlsKeys`] and [`ProxyKey`]: `bucket`, and the
+/// others over the library's defaults (which read the standard `AWS_*` environment
+/// variables).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(in crate::config) struct S3Keys {
@@ -36,10 +39,19 @@ pub(in crate::config) struct S3Keys {
 
 impl Kind for S3Storage {
     const NAME: &'static str = "s3";
-    type Keys = S3Keys;
+    type Keys = With<With<S3Keys, TlsKeys>, ProxyKey>;
 
-    fn build(keys: S3Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+    fn build(keys: Self::Keys, cx: &Context<'_>) -> Result<Self, ConfigError> {
+        let With { own, shared: proxy } = keys;
+        let With {
+            own: keys,
+            shared: tls,
+        } = own;
         let mut s3 = Self::new(cx.non_empty(&keys.bucket)?);
+        if let Some(tls) = tls.read_for_https(keys.endpoint.as_ref(), cx)? {
+            s3 = s3.tls(tls);
+        }
+        s3 = proxy.apply(cx, s3, Self::proxy, Self::no_proxy)?;
         if let Some(endpoint) = &keys.endpoint {
             s3 = cx.url(endpoint, |url| {
                 // The library's advice names its builder method, not the config's keys.

@@ -3,7 +3,7 @@
 //! [`With`](crate::config::table::With).
 
 use healthz::Secret;
-use healthz::checks::{Tls, TlsMode};
+use healthz::checks::{InvalidUrl, Tls, TlsMode};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -65,6 +65,36 @@ impl BearerToken {
             return Ok(bearer_token(check, secret));
         };
         Err(cx.invalid(token.span(), problem))
+    }
+}
+
+/// `proxy`, which the HTTP-based kinds take: the HTTP proxy of every request
+/// (`http://[user:password@]host:port`), or `none` to ignore the one the environment
+/// names (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`), which is used unless set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(in crate::config) struct ProxyKey {
+    proxy: Option<Spanned<Url>>,
+}
+
+impl ProxyKey {
+    /// What `proxy` turns the proxy off with, as curl's `--noproxy` does.
+    const NONE: &'static str = "none";
+
+    /// `check` with the proxy, if set, through its `proxy` builder, or its `no_proxy`
+    /// one for `none`.
+    pub(super) fn apply<C>(
+        &self,
+        cx: &Context<'_>,
+        check: C,
+        proxy: fn(C, &str) -> Result<C, InvalidUrl>,
+        no_proxy: fn(C) -> C,
+    ) -> Result<C, ConfigError> {
+        match &self.proxy {
+            None => Ok(check),
+            Some(url) if url.get_ref().expose() == Self::NONE => Ok(no_proxy(check)),
+            Some(url) => cx.url(url, |url| proxy(check, url)),
+        }
     }
 }
 
@@ -135,6 +165,33 @@ impl TlsKeys {
             }
         }
         Ok(Some(tls))
+    }
+
+    /// The TLS options these keys set for a check whose requests go to `url`, an HTTP
+    /// URL (`None` for S3's default endpoint, which is `https`); `None` when no key is
+    /// set. On an `http://` URL, which TLS never touches, a key is an error.
+    pub(super) fn read_for_https(
+        &self,
+        url: Option<&Spanned<Url>>,
+        cx: &Context<'_>,
+    ) -> Result<Option<Tls>, ConfigError> {
+        let tls = self.read(cx)?;
+        let plain = url.is_some_and(|url| {
+            let text = url.get_ref().expose();
+            text.get(..7)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        });
+        if let (Some(_), true) = (&tls, plain) {
+            let key = self
+                .first_set()
+                .expect("a key is set, or there would be no options");
+            return Err(cx.invalid(
+                key.span(),
+                "applies to https:// URLs only, and the URL is http://: use https://, or remove \
+                 the TLS keys",
+            ));
+        }
+        Ok(tls)
     }
 
     /// The first TLS key set, for an error about them all.

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::Secret;
 use crate::checks::describe_io;
-use crate::checks::http_client::{HttpClient, check_scheme, describe, read_body};
+use crate::checks::http_client::{HttpClient, check_scheme, read_body};
 use crate::redact::redact_url;
 
 /// The most of an answer a fetch reads: credentials take a few KiB.
@@ -95,7 +95,7 @@ pub(super) async fn exchange(
     timeout: Duration,
 ) -> Result<(StatusCode, Bytes), String> {
     let exchange = async {
-        let response = client.send(request).await.map_err(|e| describe(&e))?;
+        let response = client.send(request).await.map_err(|e| e.to_string())?;
         let status = response.status();
         let body = read_body(response.into_body(), MAX_ANSWER)
             .await
