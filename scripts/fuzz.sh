@@ -11,7 +11,8 @@
 #   scripts/fuzz.sh [--…] TARGET…      only these targets (`cargo fuzz list` names them)
 #
 # FUZZ_TARGET_DIR (default ~/.cache/healthz/target-fuzz) holds the fuzz build, apart
-# from the normal one: it is built with another toolchain and other flags.
+# from the normal one: it is built with another toolchain and other flags. FUZZ_SEED
+# (default 1) seeds libFuzzer, so that a run explores the same inputs first each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,7 +66,7 @@ for target in "${targets[@]}"; do
     log="$scratch/$target.log"
     if ! cargo +nightly fuzz run "${build_flags[@]}" "$target" \
         "$scratch/$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        -max_total_time="$seconds" -seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 >"$log" 2>&1; then
         # Everything but libFuzzer's progress lines: the panic, the input, the command
         # that reproduces it.

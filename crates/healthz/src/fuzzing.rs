@@ -136,11 +136,17 @@ pub fn redact_password(scheme: &str, user: &str, password: &str, host: &str, tai
         None | Some('/' | '?' | '#') => tail.to_owned(),
         Some(_) => format!("/{tail}"),
     };
-    // The whole URL but the password, once with the mask in its place: a password that
-    // shows up in either comes from the other parts.
+    // The whole URL but the password, with the mask in its place (or in the whole user
+    // part's, as an ambiguous one is masked) and without: a password that shows up in
+    // any of them comes from the other parts.
     let masked = format!("{scheme}://{user}:***@{host}{tail}");
+    let masked_user = format!("{scheme}://***@{host}{tail}");
     let elsewhere = format!("{scheme}://{user}:\u{0}@{host}{tail}");
-    if password.is_empty() || masked.contains(password) || elsewhere.contains(password) {
+    if password.is_empty()
+        || [masked, masked_user, elsewhere]
+            .iter()
+            .any(|url| url.contains(password))
+    {
         return;
     }
     let before_delimiter = password.split(['/', '?', '#']).next().unwrap_or_default();
