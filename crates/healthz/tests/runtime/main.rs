@@ -8,6 +8,8 @@ mod freshness;
 mod lifecycle;
 mod notifications;
 mod observations;
+#[cfg(feature = "axum")]
+mod panics;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
