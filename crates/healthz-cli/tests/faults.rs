@@ -103,6 +103,11 @@ fn forward(shared: &Arc<Shared>, client: TcpStream, backend: TcpStream) {
         .lock()
         .unwrap()
         .insert(id, (client_copy, backend_copy));
+    // A cut between the accept and the line above has not seen this connection.
+    if shared.cut.load(Ordering::SeqCst) {
+        let _ = client.shutdown(Shutdown::Both);
+        let _ = backend.shutdown(Shutdown::Both);
+    }
     let finished = Arc::new(AtomicUsize::new(0));
     let directions = [
         (client.try_clone(), backend.try_clone()),
@@ -162,14 +167,15 @@ struct Load {
 }
 
 impl Load {
-    /// The first answer of `kind` to a request sent after `since`, and when it was sent.
+    /// When the first answer of `kind` to a request sent after `since` came.
     fn first_after(&self, since: Instant, kind: Seen) -> Option<Instant> {
         self.answers
             .lock()
             .unwrap()
             .iter()
-            .find(|answer| answer.sent >= since && answer.seen == kind)
-            .map(|answer| answer.sent)
+            .filter(|answer| answer.sent >= since && answer.seen == kind)
+            .map(|answer| answer.came)
+            .min()
     }
 
     /// The answers to requests sent from `from` that came before `to` and are not
@@ -303,7 +309,7 @@ fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
 }
 
 /// Waits up to `limit` for an answer of `kind` to a request sent after `since`; how
-/// long after `since` that request was sent.
+/// long after `since` it came.
 fn wait_for(load: &Load, since: Instant, kind: Seen, limit: Duration) -> Duration {
     let mut first = None;
     eventually(limit, || {
