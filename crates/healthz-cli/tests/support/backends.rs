@@ -144,7 +144,7 @@ pub(crate) fn skipped(services: &[Service]) -> bool {
 }
 
 /// `host:port` of a URL or an address, with `default_port` when it names none.
-fn host_port(address: &str, default_port: u16) -> String {
+pub(crate) fn host_port(address: &str, default_port: u16) -> String {
     let rest = address.split_once("://").map_or(address, |(_, rest)| rest);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let host_port = authority

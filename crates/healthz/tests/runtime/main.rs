@@ -1,6 +1,7 @@
 //! The production runtime through the public API, on Tokio's paused clock: freshness
 //! modes (cache, serve-stale, background, pending, stale), flap damping, the
-//! lifecycle (startup, shutdown), state-change notifications and observed values.
+//! lifecycle (startup, shutdown), state-change notifications and observed values; and,
+//! on real time over real connections, a check that panics on every run under load.
 
 mod damping;
 mod foreign_text;
@@ -8,6 +9,8 @@ mod freshness;
 mod lifecycle;
 mod notifications;
 mod observations;
+#[cfg(feature = "axum")]
+mod panics;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
