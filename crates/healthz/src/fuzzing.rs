@@ -142,7 +142,10 @@ pub fn redact_password(scheme: &str, user: &str, password: &str, host: &str, tai
     let masked = format!("{scheme}://{user}:***@{host}{tail}");
     let masked_user = format!("{scheme}://***@{host}{tail}");
     let elsewhere = format!("{scheme}://{user}:\u{0}@{host}{tail}");
+    // A password holding the mask itself (`idl://***@host`) can spell the redacted URL
+    // whatever is masked.
     if password.is_empty()
+        || password.contains(crate::redact::MASK)
         || [masked, masked_user, elsewhere]
             .iter()
             .any(|url| url.contains(password))

@@ -9,7 +9,7 @@
 use std::fmt;
 
 /// What a masked secret is replaced with.
-const MASK: &str = "***";
+pub(crate) const MASK: &str = "***";
 
 /// Query parameters whose value is masked: any name containing one of these, ending in
 /// `key` (`access_key`, `sas_key`, `X-Api-Key`), or equal to one of

@@ -128,6 +128,7 @@ proptest! {
 #[test]
 fn a_password_the_mask_spells_is_no_leak() {
     super::redact_password("redis", "r", "://*", "cache", "/0");
+    super::redact_password("idl", "u", "idl://***@cache", "cache", "");
 }
 
 #[cfg(feature = "remote")]
