@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::backends::{Service, host_port, skipped};
-use support::{Server, temp_dir, write};
+use support::{Server, eventually, open_fds, temp_dir, write};
 
 /// A TCP proxy in front of one backend, with a switch: cut, it closes every
 /// connection it carries and accepts new ones only to close them; restored, it
@@ -277,13 +277,6 @@ fn client(addr: SocketAddr, load: &Load) {
     }
 }
 
-/// How many file descriptors the process `pid` has open.
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("/proc lists the server's file descriptors")
-        .count()
-}
-
 /// The resident memory of the process `pid`, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
@@ -292,20 +285,6 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("a VmRSS line")
-}
-
-/// Polls `condition` every 100 ms for up to `limit`; whether it came true.
-fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Waits up to `limit` for an answer of `kind` to a request sent after `since`; how

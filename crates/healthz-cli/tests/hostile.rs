@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{BIN, Server, temp_dir, write};
+use support::{BIN, Server, eventually, open_fds, temp_dir, write};
 
 /// The server's file limit in the tests that flood it: the common default soft limit.
 const SERVER_FILE_LIMIT: u32 = 1024;
@@ -101,27 +101,6 @@ fn answers_promptly(addr: SocketAddr) -> Result<Duration, String> {
     match status_codes(&response).first() {
         Some(200) => Ok(start.elapsed()),
         _ => Err(format!("{:?}", String::from_utf8_lossy(&response))),
-    }
-}
-
-/// How many file descriptors the process `pid` has open.
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("/proc lists the server's file descriptors")
-        .count()
-}
-
-/// Polls `condition` every 100 ms for up to `limit`; whether it came true.
-fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

@@ -361,3 +361,24 @@ pub(crate) fn request(
         body: body.to_owned(),
     }
 }
+
+/// How many file descriptors the process `pid` has open.
+pub(crate) fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("/proc lists the server's file descriptors")
+        .count()
+}
+
+/// Polls `condition` every 100 ms for up to `limit`; whether it came true.
+pub(crate) fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
