@@ -310,11 +310,24 @@ async fn read_value<S: AsyncRead + Unpin>(
         return Ok(None);
     }
     let mut fields = header.split(' ');
-    let len = match (fields.next(), fields.next(), fields.next(), fields.next()) {
-        (Some("VALUE"), Some(k), Some(_flags), Some(len)) if k == key => len.parse::<usize>().ok(),
+    let len = match (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) {
+        (Some("VALUE"), Some(k), Some(flags), Some(len), None)
+            if k == key && decimal(flags).is_some_and(|flags| flags <= u64::from(u32::MAX)) =>
+        {
+            decimal(len)
+        }
         _ => None,
     };
-    let Some(len) = len.filter(|&len| len <= MAX_LINE as usize) else {
+    let Some(len) = len
+        .filter(|&len| len <= MAX_LINE)
+        .and_then(|len| usize::try_from(len).ok())
+    else {
         return Err(server_or_unexpected("get", &header));
     };
     let mut data = vec![0; len + 2];
@@ -331,6 +344,13 @@ async fn read_value<S: AsyncRead + Unpin>(
         "END" => Ok(Some(data)),
         line => Err(server_or_unexpected("get", line)),
     }
+}
+
+/// A number as memcached writes one: decimal digits, no sign, no leading zero.
+fn decimal(field: &str) -> Option<u64> {
+    let canonical = field.bytes().all(|byte| byte.is_ascii_digit())
+        && (field == "0" || !field.starts_with('0'));
+    canonical.then(|| field.parse().ok()).flatten()
 }
 
 #[cfg(test)]

@@ -273,4 +273,31 @@ mod memcached {
         ));
         assert!(verdict.is_ok(), "{verdict:?}");
     }
+
+    /// Found by cargo fuzz in CI: a length written `032` and flags that are not a
+    /// number passed as if memcached had answered `0 32`.
+    #[test]
+    fn numbers_memcached_never_writes_fail() {
+        for (flags, len) in [
+            ("0uu", "32"),
+            ("0", "032"),
+            ("0", "+32"),
+            ("-0", "32"),
+            ("0", "32 7"),
+        ] {
+            let replies = format!(
+                "STORED\r\nVALUE {MEMCACHED_KEY} {flags} {len}\r\n{MEMCACHED_VALUE}\r\nEND\r\nDELETED\r\n"
+            );
+            crate::fuzzing::memcached(replies.as_bytes());
+            let verdict = super::super::run_ready(crate::checks::memcached::probe_over(
+                tokio::io::join(replies.as_bytes(), tokio::io::sink()),
+                MEMCACHED_KEY,
+                MEMCACHED_VALUE,
+            ));
+            assert!(
+                verdict.is_err(),
+                "passed with flags {flags:?} and length {len:?}"
+            );
+        }
+    }
 }
