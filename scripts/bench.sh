@@ -35,7 +35,7 @@ def mean(group, name):
     with open(f"{root}/{group}/{name}/new/estimates.json") as f:
         return json.load(f)["mean"]["point_estimate"]
 print("\n| case | mean | baseline | ratio |\n|---|---|---|---|")
-for group, name in [("runner", "registry"), ("endpoint", "json")]:
+for group, name in [("runner", "registry"), ("endpoint", "json"), ("endpoint", "background")]:
     ours, base = mean(group, name), mean(group, "baseline")
     print(f"| {group}/{name} | {ours / 1000:.2f} µs | {base / 1000:.2f} µs | {ours / base:.2f} |")
 PY

@@ -5,10 +5,13 @@
 //!   timeouts, panic capture, history); `runner/baseline` spawns and awaits the same
 //!   ten futures by hand.
 //! - `endpoint/json` answers a whole request (negotiation, run, render, headers);
-//!   `endpoint/baseline` serializes the same ten results as a plain JSON map.
+//!   `endpoint/background` the same request when the ten checks run in the background
+//!   (it reads their latest results and runs nothing); `endpoint/baseline` serializes
+//!   the same ten results as a plain JSON map.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use healthz::{
@@ -26,10 +29,10 @@ impl HealthCheck for NoOp {
     }
 }
 
-fn registry() -> Registry {
+fn registry(options: impl Fn() -> CheckOptions) -> Registry {
     (0..CHECKS)
         .fold(Registry::builder(), |builder, i| {
-            builder.check_with(NoOp, CheckOptions::new().name(format!("Check{i}")))
+            builder.check_with(NoOp, options().name(format!("Check{i}")))
         })
         .build()
         .expect("unique names")
@@ -37,7 +40,7 @@ fn registry() -> Registry {
 
 fn runner(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let registry = registry();
+    let registry = registry(CheckOptions::new);
     let selection = Selection::all();
     let mut group = c.benchmark_group("runner");
     group.bench_function("registry", |b| {
@@ -59,24 +62,32 @@ fn runner(c: &mut Criterion) {
 
 fn endpoint(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let endpoint = Endpoint::new(registry());
+    let on_request = Endpoint::new(registry(CheckOptions::new));
+    let background = Endpoint::new(registry(|| {
+        CheckOptions::new().interval(Duration::from_secs(3600))
+    }));
     let mut headers = HeaderMap::new();
     headers.insert("accept", HeaderValue::from_static("application/json"));
-    let mut group = c.benchmark_group("endpoint");
-    group.bench_function("json", |b| {
-        b.to_async(&runtime).iter(|| async {
-            black_box(
-                endpoint
-                    .respond(EndpointRequest {
-                        method: &Method::GET,
-                        sub_path: "/",
-                        query: None,
-                        headers: &headers,
-                    })
-                    .await,
-            )
-        });
+    let request = EndpointRequest {
+        method: &Method::GET,
+        sub_path: "/",
+        query: None,
+        headers: &headers,
+    };
+    runtime.block_on(async {
+        // The background checks start with the first request; then their first results.
+        background.respond(request).await;
+        while background.respond(request).await.status() != 200 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     });
+    let mut group = c.benchmark_group("endpoint");
+    for (name, endpoint) in [("json", &on_request), ("background", &background)] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime)
+                .iter(|| async { black_box(endpoint.respond(request).await) });
+        });
+    }
     group.bench_function("baseline", |b| {
         b.iter(|| {
             let map: BTreeMap<String, &str> = (0..CHECKS)

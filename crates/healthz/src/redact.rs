@@ -247,9 +247,12 @@ fn redact_urls_in_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(found) = rest.find("://") {
+        // The scheme starts after the last character that cannot be in one, which may
+        // be wider than a byte.
         let start = rest[..found]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rfind(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let end = rest[found..]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
             .map_or(rest.len(), |i| found + i);
@@ -461,6 +464,16 @@ mod tests {
         );
         let plain = Redactor::for_url("redis://127.0.0.1");
         assert_eq!(plain.redact("(redis://u:p@h) ok"), "(redis://u:***@h) ok");
+    }
+
+    /// Found by cargo fuzz (a Celery reply): a scheme after a character wider than a
+    /// byte cut that character in two, and panicked.
+    #[test]
+    fn a_url_after_a_wide_character_is_redacted() {
+        assert_eq!(
+            redact_urls_in_text("é՜a://u:p@h/ and ✓redis://:pw@h"),
+            "é՜a://u:***@h/ and ✓redis://:***@h"
+        );
     }
 
     #[test]
