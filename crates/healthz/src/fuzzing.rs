@@ -159,6 +159,14 @@ pub fn redact_password(scheme: &str, user: &str, password: &str, host: &str, tai
     if !user.is_empty() && port_like {
         return;
     }
+    // Nor `[1::1]:42/x@host`, with the user `[1` and the password `:1]:42/x`: the URL
+    // before the `@` is a valid one, with the host `[1::1]` and the port 42.
+    let authority = format!("{user}:{before_delimiter}");
+    if before_delimiter.len() < password.len()
+        && authority.parse::<std::net::SocketAddrV6>().is_ok()
+    {
+        return;
+    }
     // Nor can an `@` followed by a delimiter in the password (`user:@ss/w?x@host`): the
     // URL before the second `@` is a valid one, with the host `ss`.
     if password

@@ -91,16 +91,23 @@ pub fn redact_url(url: &str) -> String {
     // there in `host:port`: `:123` and `user:` are the start of a userinfo (as in
     // `redis://:123/4@cache`). Only `user:123/4@host` cannot be told from
     // `host:123/path@x`, a valid URL, and is kept as it is. A host holds no `:` unless
-    // it is a bracketed IPv6 address: `user::1` is a user and a password.
+    // it is a bracketed IPv6 address: `user::1` is a user and a password, and so is
+    // `[user:]`.
     let port_like = authority.rsplit_once(':').is_none_or(|(host, port)| {
-        let host_like = !host.is_empty()
-            && (!host.contains(':') || (host.starts_with('[') && host.ends_with(']')));
+        let host_like = !host.is_empty() && (!host.contains(':') || is_ipv6_literal(host));
         host_like && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
     });
     match rest.rfind('@') {
         Some(at) if !port_like => format!("{prefix}{MASK}{}", redact_tail(&rest[at..])),
         _ => format!("{prefix}{}", redact_tail(rest)),
     }
+}
+
+/// Whether `host` is `[an IPv6 address]` (URLs take no zone).
+fn is_ipv6_literal(host: &str) -> bool {
+    host.strip_prefix('[')
+        .and_then(|host| host.strip_suffix(']'))
+        .is_some_and(|address| address.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
 /// `user:password` → `user:***`; a userinfo without a password is kept, unless it is
@@ -410,6 +417,9 @@ mod tests {
             "amqp://***@rabbit"
         );
         assert_eq!(redact_url("http://[::1]:80/a@b"), "http://[::1]:80/a@b");
+        // Found by cargo fuzz: brackets around something that is no IPv6 address are a
+        // user and a password, not a host.
+        assert_eq!(redact_url("aot://[&:]:428//72t@"), "aot://***@");
         // Without a scheme, `user:password@` still is masked.
         assert_eq!(redact_url("user:secret@host:5432"), "user:***@host:5432");
     }
