@@ -12,11 +12,12 @@ mod lifecycle;
 mod notify;
 mod policy;
 mod schedule;
+mod shared;
 mod single_flight;
 mod state;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use tokio::sync::broadcast;
@@ -29,6 +30,7 @@ use lifecycle::Lifecycle;
 pub(crate) use lifecycle::{READY, STARTUP};
 use notify::Notifier;
 pub use notify::Transition;
+use shared::{Selected, Shared};
 use state::Tracked;
 
 pub(crate) struct Runner {
@@ -38,6 +40,10 @@ pub(crate) struct Runner {
     notifier: Notifier,
     /// Whether the background checks' tasks were spawned.
     scheduled: AtomicBool,
+    /// How many results it has recorded: a report made before the latest is outdated.
+    generation: AtomicU64,
+    /// The latest report that requests which run nothing may share.
+    shared: Shared,
 }
 
 impl Runner {
@@ -56,6 +62,8 @@ impl Runner {
             lifecycle: Lifecycle::default(),
             notifier: Notifier::default(),
             scheduled: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            shared: Shared::default(),
         }
     }
 
@@ -101,13 +109,16 @@ impl Runner {
     ///
     /// Each check runs at most once at a time, whatever the selections of the requests
     /// that ask for it, so the load on a backend never grows with the request rate, nor
-    /// with how many different `?check=` filters clients send.
+    /// with how many different `?check=` filters clients send. A request that runs
+    /// nothing may get the report of an earlier one (see [`shared`]).
     pub(crate) async fn run(
         self: Arc<Self>,
         indices: Vec<usize>,
         group: Option<&str>,
     ) -> Arc<Report> {
         self.start();
+        // Read before any result: a result recorded from now on outdates the report.
+        let generation = self.generation.load(Ordering::Acquire);
         let started_at = SystemTime::now();
         let start = Instant::now();
         // Once startup is over, the startup probe passes without running anything.
@@ -116,6 +127,18 @@ impl Runner {
             .iter()
             .map(|&index| (!started).then(|| self.wait_for(index)).flatten())
             .collect();
+        let shutting_down = group == Some(READY) && self.is_shutting_down();
+        let shareable = waits.iter().all(Option::is_none).then_some(Selected {
+            indices: &indices,
+            group,
+            started,
+            shutting_down,
+        });
+        if let Some(selection) = shareable
+            && let Some(report) = self.shared.get(selection, generation)
+        {
+            return report;
+        }
         for (&index, wait) in indices.iter().zip(waits) {
             if let Some(wait) = wait
                 && wait.published().await.is_none()
@@ -134,11 +157,21 @@ impl Runner {
             })
             .collect();
         let report = Report::new(checks, started_at, start.elapsed());
-        Arc::new(if group == Some(READY) && self.is_shutting_down() {
+        // A shutdown may have begun while the checks ran.
+        let shutting_down = group == Some(READY) && self.is_shutting_down();
+        let report = Arc::new(if shutting_down {
             report.shutting_down()
         } else {
             report
-        })
+        });
+        if let Some(selection) = shareable {
+            let selection = Selected {
+                shutting_down,
+                ..selection
+            };
+            self.shared.keep(selection, generation, &report);
+        }
+        report
     }
 
     /// Whether every check tagged `startup` has worked once (then or before).
@@ -204,7 +237,9 @@ impl Runner {
     fn record(&self, index: usize, run: &Run) {
         let check = &self.checks[index];
         let name = &check.registration.name;
-        match check.record(run) {
+        let change = check.record(run);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        match change {
             Some(change) => self.notifier.send(
                 Transition {
                     check: name.clone(),

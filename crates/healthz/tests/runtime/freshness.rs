@@ -1,9 +1,10 @@
 //! When checks run: on request (shared), cached with a TTL (with or without
 //! serve-stale), or in the background (pending, stale, jitter).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use healthz::{CheckOptions, HealthStatus, Mode, Outcome};
+use healthz::{CheckOptions, HealthStatus, Mode, Outcome, Selection};
 use tokio::time::{Instant, advance};
 
 use crate::{Script, one, registry_of, settle};
@@ -112,6 +113,54 @@ async fn a_background_check_is_pending_then_read_without_waiting() {
     assert!(done.outcome.is_working());
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert_eq!(check.runs(), 1, "requests never run it");
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_that_run_nothing_share_a_report_until_a_new_result_or_10_ms() {
+    let check = Script::working();
+    let registry = registry_of(
+        &check,
+        CheckOptions::new().interval(Duration::from_secs(10)),
+    );
+    let all = Selection::all();
+    registry.run(&all).await.unwrap();
+    settle().await;
+    let first = registry.run(&all).await.unwrap();
+    assert!(first.checks[0].outcome.is_working());
+    let second = registry.run(&all).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &second), "the same report, shared");
+    let filtered = registry.run(&Selection::all().check("Script")).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &filtered), "the same checks selected");
+
+    advance(Duration::from_millis(10)).await;
+    let later = registry.run(&all).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &later), "made again after 10 ms");
+    assert_eq!(later.checks[0].age, Duration::from_millis(10));
+
+    // The next background result (9 to 11 s after the first, with the jitter): a new
+    // report at once, with the new result.
+    check.then([Err("connection refused")]);
+    let shared = registry.run(&all).await.unwrap();
+    advance(Duration::from_secs(11) - Duration::from_millis(10)).await;
+    settle().await;
+    assert_eq!(check.runs(), 2);
+    let renewed = registry.run(&all).await.unwrap();
+    assert!(!Arc::ptr_eq(&shared, &renewed));
+    assert_eq!(
+        renewed.checks[0].outcome.text(),
+        "unavailable: connection refused"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_that_run_a_check_never_share_a_report() {
+    let check = Script::working();
+    let registry = registry_of(&check, CheckOptions::new());
+    let all = Selection::all();
+    let first = registry.run(&all).await.unwrap();
+    let second = registry.run(&all).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &second));
+    assert_eq!(check.runs(), 2);
 }
 
 #[tokio::test(start_paused = true)]
