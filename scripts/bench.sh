@@ -133,7 +133,7 @@ sleep 2 # the first round of probes
 # The host's noise (a shared 2-core machine, wrk on the same cores) moves a single
 # 10 s figure by a third from one minute to the next, so the two routes are measured
 # in alternation, in short pairs, and the median of the pairs' ratios is the result.
-rounds=${ROUNDS:-7}
+rounds=${ROUNDS:-9}
 pair_duration=${PAIR_DURATION:-3s}
 sample_pg_probes >"$workdir/pg-probes" 2>/dev/null &
 sampler=$!

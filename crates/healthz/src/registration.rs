@@ -119,6 +119,10 @@ impl CheckOptions {
     /// so that a fleet does not probe in step), from when the registry starts: requests
     /// read the latest result and never wait on the backend. Before the first result
     /// the check is `pending`. Not with [`cache_ttl`](Self::cache_ttl).
+    ///
+    /// Requests that run nothing (each check they select is in the background, or
+    /// cached and fresh) share the report made for the same selection in the last
+    /// 10 ms, until a new result comes in.
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = Some(interval);
         self

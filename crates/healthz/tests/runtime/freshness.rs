@@ -129,7 +129,10 @@ async fn requests_that_run_nothing_share_a_report_until_a_new_result_or_10_ms() 
     assert!(first.checks[0].outcome.is_working());
     let second = registry.run(&all).await.unwrap();
     assert!(Arc::ptr_eq(&first, &second), "the same report, shared");
-    let filtered = registry.run(&Selection::all().check("Script")).await.unwrap();
+    let filtered = registry
+        .run(&Selection::all().check("Script"))
+        .await
+        .unwrap();
     assert!(Arc::ptr_eq(&first, &filtered), "the same checks selected");
 
     advance(Duration::from_millis(10)).await;
