@@ -119,8 +119,6 @@ impl Runner {
         self.start();
         // Read before any result: a result recorded from now on outdates the report.
         let generation = self.generation.load(Ordering::Acquire);
-        let started_at = SystemTime::now();
-        let start = Instant::now();
         // Once startup is over, the startup probe passes without running anything.
         let started = group == Some(STARTUP) && self.startup_is_over();
         let waits: Vec<_> = indices
@@ -139,6 +137,8 @@ impl Runner {
         {
             return report;
         }
+        let started_at = SystemTime::now();
+        let start = Instant::now();
         for (&index, wait) in indices.iter().zip(waits) {
             if let Some(wait) = wait
                 && wait.published().await.is_none()
