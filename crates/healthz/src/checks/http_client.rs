@@ -41,6 +41,45 @@ type Connector = hyper_rustls::HttpsConnector<Dialer>;
 #[cfg(not(feature = "rustls"))]
 type Connector = Dialer;
 
+/// The proxy builders of the checks on [`HttpClient`] (`proxy`, `no_proxy`), inside
+/// their `impl` block; the check keeps its client in a field named `client`.
+macro_rules! proxy_options {
+    () => {
+        /// Sends every request through the HTTP proxy at `url`
+        /// (`http://[user:password@]host:port`), whatever the environment says:
+        /// `https` through a `CONNECT` tunnel, `http` forwarded by the proxy.
+        /// Credentials in the URL go as `Proxy-Authorization: Basic` and never show in
+        /// messages.
+        ///
+        /// Unless set, the proxy is the one the environment names when the check is
+        /// built, as curl reads it: `https_proxy`/`HTTPS_PROXY` for `https` URLs,
+        /// `http_proxy`/`HTTP_PROXY` for `http` ones, except for the hosts, domains and
+        /// networks in `no_proxy`/`NO_PROXY`.
+        ///
+        /// # Errors
+        ///
+        /// Returns [`InvalidUrl`](crate::checks::InvalidUrl) when `url` does not parse,
+        /// is not `http` or has no host.
+        pub fn proxy(mut self, url: &str) -> Result<Self, $crate::checks::InvalidUrl> {
+            self.client = self
+                .client
+                .with_proxies($crate::checks::http_client::Proxies::only(url)?);
+            Ok(self)
+        }
+
+        /// Sends every request straight to the server, whatever proxy the environment
+        /// names.
+        #[must_use]
+        pub fn no_proxy(mut self) -> Self {
+            self.client = self
+                .client
+                .with_proxies($crate::checks::http_client::Proxies::none());
+            self
+        }
+    };
+}
+pub(crate) use proxy_options;
+
 /// A client that opens a fresh connection for every request, through the proxy its
 /// rules route the request to, with its TLS options.
 ///
