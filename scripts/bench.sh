@@ -21,10 +21,8 @@ duration=${DURATION:-10s}
 connections=${CONNECTIONS:-16}
 threads=${THREADS:-2}
 
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk" >&2
-    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-fi
+# wrk, and the release binary in $binary.
+source scripts/load.sh
 
 target_dir=$(realpath "${CARGO_TARGET_DIR:-target}")
 
@@ -44,8 +42,6 @@ PY
 
 echo
 echo "== wrk"
-cargo build --release -q -p healthz-cli
-binary=$target_dir/release/healthz
 
 workdir=$(mktemp -d)
 server="" sampler=""

@@ -32,13 +32,8 @@ samples=$(( seconds / interval ))
 warmup=$(( samples / 4 < 4 ? samples / 4 : 4 ))
 [[ $warmup -ge 1 ]] || warmup=1
 
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk" >&2
-    apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-fi
-
-cargo build --release -q -p healthz-cli
-binary=$(realpath "${CARGO_TARGET_DIR:-target}")/release/healthz
+# wrk, and the release binary in $binary.
+source scripts/load.sh
 
 workdir=$(mktemp -d)
 server=""
